@@ -1,0 +1,41 @@
+/*
+ * api — the REST handlers, one file per resource. Each handler answers
+ * through the response it is given; validation happens before anything
+ * is written, and every write commits before the answer goes out.
+ */
+#ifndef KAON_API_API_H
+#define KAON_API_API_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "server/http.h"
+
+/* session.c */
+void api_login(struct http_req *req, struct http_resp *resp);
+void api_logout(struct http_req *req, struct http_resp *resp);
+void api_me(struct http_req *req, struct http_resp *resp);
+void api_me_password(struct http_req *req, struct http_resp *resp);
+/* openapi.c */
+void api_openapi(struct http_req *req, struct http_resp *resp);
+/* tokens.c */
+void api_tokens_list(struct http_req *req, struct http_resp *resp);
+void api_tokens_create(struct http_req *req, struct http_resp *resp);
+void api_tokens_delete(struct http_req *req, struct http_resp *resp);
+/* users.c */
+void api_users_list(struct http_req *req, struct http_resp *resp);
+void api_users_create(struct http_req *req, struct http_resp *resp);
+void api_users_get(struct http_req *req, struct http_resp *resp);
+void api_users_update(struct http_req *req, struct http_resp *resp);
+void api_users_delete(struct http_req *req, struct http_resp *resp);
+/* groups.c */
+void api_groups_list(struct http_req *req, struct http_resp *resp);
+void api_groups_create(struct http_req *req, struct http_resp *resp);
+void api_groups_get(struct http_req *req, struct http_resp *resp);
+void api_groups_update(struct http_req *req, struct http_resp *resp);
+void api_groups_delete(struct http_req *req, struct http_resp *resp);
+
+/* A Unix time as an RFC 3339 UTC string, or null when t < 0. */
+json_t *api_time_json(int64_t t);
+
+#endif

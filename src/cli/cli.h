@@ -1,0 +1,22 @@
+/*
+ * cli — the verbs of the `kaon` binary. Each takes the arguments after
+ * the verb (argv[0] is the verb) and returns the process exit status:
+ * 0 on success, 1 on failure after one line "kaon: ..." on stderr, 2 on
+ * a usage error.
+ *
+ * Every verb but `server` and `admin --data` is a client of the REST API
+ * (client.h): KAON_URL and KAON_TOKEN from the environment override
+ * ~/.config/kaon/config.
+ */
+#ifndef KAON_CLI_CLI_H
+#define KAON_CLI_CLI_H
+
+int cli_server(int argc, char **argv);  /* server.c */
+int cli_login(int argc, char **argv);   /* login.c */
+int cli_logout(int argc, char **argv);  /* login.c */
+int cli_whoami(int argc, char **argv);  /* whoami.c */
+int cli_tokens(int argc, char **argv);  /* tokens.c */
+int cli_admin(int argc, char **argv);   /* admin.c: API verbs; --data: admin_offline.c */
+int cli_admin_offline(int argc, char **argv);
+
+#endif

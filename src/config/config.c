@@ -1,0 +1,147 @@
+/* config — defaults, INI file and overrides (see config.h). */
+#include "config/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/fsio.h"
+#include "lib/ini.h"
+#include "lib/xalloc.h"
+
+enum config_type { CONFIG_STR, CONFIG_INT };
+
+struct config_key {
+	const char *section;
+	const char *key;
+	enum config_type type;
+	size_t offset;
+	int64_t min, max;
+};
+
+#define STR(sec, name, field) { sec, name, CONFIG_STR, offsetof(struct config, field), 0, 0 }
+#define INT(sec, name, field, lo, hi) { sec, name, CONFIG_INT, offsetof(struct config, field), lo, hi }
+
+static const struct config_key config_keys[] = {
+	STR("server", "listen", listen),
+	STR("server", "data", data_dir),
+	INT("server", "threads", threads, 1, 256),
+	INT("server", "max_body_kib", max_body_kib, 1, 1024 * 1024),
+	STR("server", "tls_cert", tls_cert),
+	STR("server", "tls_key", tls_key),
+	INT("auth", "session_ttl_s", session_ttl_s, 60, 366 * 86400),
+	INT("auth", "login_max_failures", login_max_failures, 1, 1000),
+	INT("auth", "login_ip_max_failures", login_ip_max_failures, 1, 100000),
+	INT("auth", "login_lockout_s", login_lockout_s, 1, 86400),
+	INT("auth", "hash_slots", hash_slots, 1, 64),
+	STR("accounts", "home_root", home_root),
+	INT("accounts", "unix_min_uid", unix_min_uid, 1, 2147483647),
+	STR("accounts", "default_group", default_group),
+};
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->listen = xstrdup("127.0.0.1:8080");
+	c->data_dir = xstrdup("./kaon-data");
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	/* Password hashes hold a worker for tens of milliseconds; keep a few
+	 * more threads than cores so logins never stall everything else. */
+	c->threads = ncpu < 2 ? 4 : ncpu * 2 > 32 ? 32 : ncpu * 2;
+	c->max_body_kib = 1024;
+	c->session_ttl_s = 12 * 3600;
+	c->login_max_failures = 5;
+	c->login_ip_max_failures = 50;
+	c->login_lockout_s = 300;
+	c->hash_slots = 2;
+	c->unix_min_uid = 1000;
+	c->default_group = xstrdup("researchers");
+}
+
+int config_set(struct config *c, const char *section, const char *key, const char *value,
+	       char **cause)
+{
+	for (size_t i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++) {
+		const struct config_key *k = &config_keys[i];
+		if (strcmp(k->section, section) != 0 || strcmp(k->key, key) != 0)
+			continue;
+		void *field = (char *)c + k->offset;
+		if (k->type == CONFIG_STR) {
+			char **s = field;
+			free(*s);
+			*s = *value ? xstrdup(value) : NULL;
+			return 0;
+		}
+		char *end;
+		errno = 0;
+		long long v = strtoll(value, &end, 10);
+		if (errno || end == value || *end || v < k->min || v > k->max) {
+			*cause = xasprintf("[%s] %s must be an integer from %lld to %lld", section, key,
+					   (long long)k->min, (long long)k->max);
+			return -1;
+		}
+		*(int64_t *)field = v;
+		return 0;
+	}
+	*cause = xasprintf("unknown setting [%s] %s", section, key);
+	return -1;
+}
+
+static int config_ini_handler(void *ctx, const char *section, const char *key, const char *value,
+			      char **cause)
+{
+	return config_set(ctx, section, key, value, cause);
+}
+
+int config_load_file(struct config *c, const char *path, char **cause)
+{
+	char *text;
+	size_t len;
+	int rc = fsio_read_file(path, 1 << 20, &text, &len);
+	if (rc < 0) {
+		*cause = xasprintf("cannot read config %s: %s", path, strerror(-rc));
+		return -1;
+	}
+	char *inner = NULL;
+	rc = ini_parse(text, len, config_ini_handler, c, &inner);
+	free(text);
+	if (rc < 0) {
+		*cause = xasprintf("%s: %s", path, inner);
+		free(inner);
+		return -1;
+	}
+	return 0;
+}
+
+int config_finish(struct config *c, char **cause)
+{
+	int rc = fsio_mkdir_p(c->data_dir, 0711);
+	if (rc < 0) {
+		*cause = xasprintf("cannot create data directory %s: %s", c->data_dir, strerror(-rc));
+		return -1;
+	}
+	char abs[PATH_MAX];
+	if (!realpath(c->data_dir, abs)) {
+		*cause = xasprintf("cannot resolve data directory %s: %s", c->data_dir, strerror(errno));
+		return -1;
+	}
+	free(c->data_dir);
+	c->data_dir = xstrdup(abs);
+	if (!c->home_root)
+		c->home_root = xasprintf("%s/home", c->data_dir);
+	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
+		*cause = xstrdup("TLS needs both a certificate and a key (--tls-cert and --tls-key)");
+		return -1;
+	}
+	return 0;
+}
+
+void config_clear(struct config *c)
+{
+	for (size_t i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++)
+		if (config_keys[i].type == CONFIG_STR)
+			free(*(char **)((char *)c + config_keys[i].offset));
+	memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,47 @@
+/*
+ * config — kaon's settings: built-in defaults, then the INI file given
+ * with --config, then command-line flags (each later one wins).
+ *
+ *   [server]   listen, data, threads, max_body_kib, tls_cert, tls_key
+ *   [auth]     session_ttl_s, login_max_failures, login_ip_max_failures,
+ *              login_lockout_s, hash_slots
+ *   [accounts] home_root, unix_min_uid, default_group
+ *
+ * docs/config.md describes each key; keep it in step with config_keys[].
+ */
+#ifndef KAON_CONFIG_CONFIG_H
+#define KAON_CONFIG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config {
+	/* [server] */
+	char *listen;   /* ADDR:PORT */
+	char *data_dir; /* made absolute by config_finish() */
+	int64_t threads;
+	int64_t max_body_kib;
+	char *tls_cert, *tls_key;
+	/* [auth] */
+	int64_t session_ttl_s;
+	int64_t login_max_failures;
+	int64_t login_ip_max_failures;
+	int64_t login_lockout_s;
+	int64_t hash_slots;
+	/* [accounts] */
+	char *home_root; /* default DATA/home */
+	int64_t unix_min_uid;
+	char *default_group;
+};
+
+void config_defaults(struct config *c);
+/* Read an INI file over the current values; 0 or -1 with *cause. */
+int config_load_file(struct config *c, const char *path, char **cause);
+/* Set one value by section and key, as the file would; 0 or -1. */
+int config_set(struct config *c, const char *section, const char *key, const char *value,
+	       char **cause);
+/* Derive what depends on other settings (absolute data dir, home root). */
+int config_finish(struct config *c, char **cause);
+void config_clear(struct config *c);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * kaon — one binary: `kaon server` runs the daemon; every other verb is a
+ * client. This file maps argv[1] to a verb and does nothing else.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#ifndef KAON_VERSION
+#define KAON_VERSION "0.1.0"
+#endif
+
+struct main_verb {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+};
+
+static const struct main_verb main_verbs[] = {
+	{ "server", cli_server, "server [--listen ADDR:PORT] [--data DIR] [--config FILE] ..." },
+	{ "login", cli_login, "login URL              log in and store an API token" },
+	{ "logout", cli_logout, "logout                 revoke and forget the stored token" },
+	{ "whoami", cli_whoami, "whoami [--json]        show who the stored credentials are" },
+	{ "tokens", cli_tokens, "tokens list|create|delete ...  manage your API tokens" },
+	{ "admin", cli_admin, "admin users|groups ...  manage accounts (admins)\n"
+			      "  kaon admin --data DIR create-user|token ...  offline, no server" },
+};
+
+static void main_usage(FILE *out)
+{
+	fprintf(out, "usage: kaon VERB [ARGS...]\n\nverbs:\n");
+	for (size_t i = 0; i < sizeof main_verbs / sizeof main_verbs[0]; i++)
+		fprintf(out, "  kaon %s\n", main_verbs[i].usage);
+	fprintf(out, "\n  kaon version | help\n\nSee README.md and docs/ for details.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		main_usage(stderr);
+		return 2;
+	}
+	const char *verb = argv[1];
+	if (strcmp(verb, "help") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+		main_usage(stdout);
+		return 0;
+	}
+	if (strcmp(verb, "version") == 0 || strcmp(verb, "--version") == 0) {
+		printf("kaon %s\n", KAON_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof main_verbs / sizeof main_verbs[0]; i++)
+		if (strcmp(verb, main_verbs[i].name) == 0)
+			return main_verbs[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "kaon: unknown verb '%s' (try 'kaon help')\n", verb);
+	return 2;
+}

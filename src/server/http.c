@@ -1,0 +1,514 @@
+/*
+ * server/http — libmicrohttpd glue: connections, bodies, dispatch,
+ * responses, the request log. The only file that includes microhttpd.h.
+ *
+ * The daemon runs an epoll thread pool. libmicrohttpd calls the access
+ * handler several times per request: first with the headers (we set up
+ * the context and answer nothing, so keep-alive stays on), then once per
+ * body chunk, then a last time with no data, when we dispatch and queue
+ * the answer.
+ */
+#include "server/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "lib/fsio.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "server/auth.h"
+#include "server/routes.h"
+#include "server/server.h"
+#include "server/static.h"
+#include "store/db.h"
+
+/* Per-request state, from the first call to the completion callback. */
+struct http_ctx {
+	char *body;
+	size_t len, cap, max;
+	bool too_large;
+	bool answered; /* a response is queued; ignore further calls */
+	struct timespec start;
+	int status;
+	char *what; /* "METHOD /path" for the request log */
+	char user[STORE_NAME_MAX + 1];
+};
+
+/* Each worker thread opens its own store connection on first use; the
+ * list lets http_stop() close them after the pool has been joined. */
+struct http_stores {
+	pthread_mutex_t lock;
+	struct store **all;
+	size_t n;
+};
+static struct http_stores http_stores = { PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
+static __thread struct store *http_thread_store;
+
+static struct store *http_store_get(struct server *srv)
+{
+	if (http_thread_store)
+		return http_thread_store;
+	char *path = xasprintf("%s/kaon.db", srv->cfg->data_dir);
+	char *cause = NULL;
+	if (store_open(path, &http_thread_store, &cause) < 0) {
+		log_error("http: cannot open store for worker thread: %s", cause);
+		free(cause);
+		http_thread_store = NULL;
+	} else {
+		pthread_mutex_lock(&http_stores.lock);
+		http_stores.all = xrealloc(http_stores.all, (http_stores.n + 1) * sizeof *http_stores.all);
+		http_stores.all[http_stores.n++] = http_thread_store;
+		pthread_mutex_unlock(&http_stores.lock);
+	}
+	free(path);
+	return http_thread_store;
+}
+
+/* ---- request accessors ---------------------------------------------- */
+
+const char *http_req_header(const struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_req_query(const struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_req_cookie(const struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+json_t *http_req_json(struct http_req *req, struct http_resp *resp)
+{
+	const char *ctype = http_req_header(req, "Content-Type");
+	/* "application/json", optionally with parameters ("; charset=utf-8"). */
+	if (ctype && (strncasecmp(ctype, "application/json", 16) != 0 ||
+		      (ctype[16] && ctype[16] != ';' && ctype[16] != ' '))) {
+		http_resp_error(resp, 415, "unsupported_media_type",
+				"request body must be application/json, not %s", ctype);
+		return NULL;
+	}
+	if (req->body_len == 0) {
+		http_resp_error(resp, 400, "malformed_json", "request body must be a JSON object");
+		return NULL;
+	}
+	json_error_t err;
+	json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
+	if (!j) {
+		http_resp_error(resp, 400, "malformed_json", "malformed JSON at line %d column %d: %s",
+				err.line, err.column, err.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		http_resp_error(resp, 400, "malformed_json", "request body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- responses ------------------------------------------------------- */
+
+void http_resp_header(struct http_resp *resp, const char *name, const char *value)
+{
+	if (resp->nheaders == HTTP_MAX_HEADERS) {
+		log_error("http: more than %d response headers; dropping %s", HTTP_MAX_HEADERS, name);
+		return;
+	}
+	resp->headers[resp->nheaders].name = xstrdup(name);
+	resp->headers[resp->nheaders].value = xstrdup(value);
+	resp->nheaders++;
+}
+
+static void http_resp_set_body(struct http_resp *resp, char *body, size_t len, const char *type)
+{
+	free(resp->body);
+	resp->body = body;
+	resp->static_body = NULL;
+	resp->len = len;
+	resp->content_type = type;
+}
+
+void http_resp_json(struct http_resp *resp, int status, json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(j);
+	if (!s) {
+		log_error("http: json_dumps() failed");
+		abort();
+	}
+	size_t n = strlen(s);
+	/* A trailing newline makes curl output readable in a terminal. */
+	char *body = xmalloc(n + 2);
+	memcpy(body, s, n);
+	body[n] = '\n';
+	body[n + 1] = '\0';
+	free(s);
+	resp->status = status;
+	http_resp_set_body(resp, body, n + 1, "application/json");
+}
+
+void http_resp_error(struct http_resp *resp, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+	free(msg);
+	http_resp_json(resp, status, j);
+}
+
+void http_resp_empty(struct http_resp *resp, int status)
+{
+	resp->status = status;
+	http_resp_set_body(resp, NULL, 0, NULL);
+}
+
+void http_resp_errno(struct http_resp *resp, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *what = xvasprintf(fmt, ap);
+	va_end(ap);
+	switch (err) {
+	case -ENOENT:
+		http_resp_error(resp, 404, "not_found", "%s not found", what);
+		break;
+	case -EEXIST:
+		http_resp_error(resp, 409, "conflict", "%s already exists", what);
+		break;
+	case -EBUSY:
+		http_resp_error(resp, 503, "busy", "the server is busy; try again");
+		break;
+	default:
+		http_resp_error(resp, 500, "internal", "internal error while handling %s", what);
+		break;
+	}
+	free(what);
+}
+
+static void http_resp_release(struct http_resp *resp)
+{
+	free(resp->body);
+	for (size_t i = 0; i < resp->nheaders; i++) {
+		free(resp->headers[i].name);
+		free(resp->headers[i].value);
+	}
+}
+
+/* ---- dispatch -------------------------------------------------------- */
+
+static void http_dispatch(struct server *srv, struct http_req *req, struct http_resp *resp)
+{
+	if (strncmp(req->path, "/api/", 5) != 0) {
+		static_serve(req, resp);
+		return;
+	}
+	bool path_known;
+	char allow[64];
+	const struct route *route =
+		routes_match(req->method, req->path, req, &path_known, allow, sizeof allow);
+	if (!route) {
+		if (path_known) {
+			http_resp_header(resp, "Allow", allow);
+			http_resp_error(resp, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
+					req->method, req->path, allow);
+		} else {
+			http_resp_error(resp, 404, "not_found", "no such route: %s", req->path);
+		}
+		return;
+	}
+	req->store = http_store_get(srv);
+	if (!req->store) {
+		http_resp_error(resp, 503, "unavailable", "the store cannot be opened");
+		return;
+	}
+	if (auth_identify(req, resp) < 0 || auth_authorize(route->access, req, resp) < 0)
+		return;
+	route->handler(req, resp);
+}
+
+static enum MHD_Result http_queue(struct MHD_Connection *conn, struct http_ctx *ctx,
+				  struct http_resp *resp, bool is_api)
+{
+	struct MHD_Response *r;
+	if (resp->static_body)
+		r = MHD_create_response_from_buffer(resp->len, (void *)resp->static_body,
+						    MHD_RESPMEM_PERSISTENT);
+	else {
+		r = MHD_create_response_from_buffer_with_free_callback(resp->len, resp->body, free);
+		resp->body = NULL; /* owned by the response now */
+	}
+	if (!r) {
+		log_error("http: MHD_create_response failed");
+		return MHD_NO;
+	}
+	if (resp->content_type)
+		MHD_add_response_header(r, "Content-Type", resp->content_type);
+	for (size_t i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	if (is_api)
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+	ctx->status = resp->status;
+	enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static void http_client_addr(struct MHD_Connection *conn, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(out, len, "?");
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
+}
+
+static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
+				   const char *method, const char *version, const char *upload_data,
+				   size_t *upload_data_size, void **con_cls)
+{
+	struct server *srv = cls;
+	struct http_ctx *ctx = *con_cls;
+
+	if (!ctx) {
+		ctx = xcalloc(1, sizeof *ctx);
+		clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+		ctx->what = xasprintf("%s %s", method, url);
+		ctx->max = (size_t)srv->cfg->max_body_kib * 1024;
+		*con_cls = ctx;
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (!cl || strtoull(cl, NULL, 10) <= ctx->max)
+			return MHD_YES; /* answer on a later call: keeps keep-alive */
+		/* A declared body over the limit is refused before it is sent:
+		 * answering now also suppresses "100 Continue". libmicrohttpd
+		 * closes the connection afterwards, which is what we want. */
+		ctx->too_large = true;
+		struct http_resp resp = { .status = 413 };
+		http_resp_error(&resp, 413, "too_large", "request body is over the limit of %lld KiB",
+				(long long)srv->cfg->max_body_kib);
+		enum MHD_Result ok = http_queue(conn, ctx, &resp, true);
+		http_resp_release(&resp);
+		ctx->answered = true;
+		return ok;
+	}
+	if (ctx->answered) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (ctx->too_large || ctx->len + n > ctx->max) {
+			/* A chunked body that grew over the limit: drop the rest
+			 * and answer 413 once it has all arrived. */
+			ctx->too_large = true;
+			return MHD_YES;
+		}
+		if (ctx->len + n + 1 > ctx->cap) {
+			ctx->cap = (ctx->len + n + 1) * 2;
+			if (ctx->cap > ctx->max + 1)
+				ctx->cap = ctx->max + 1;
+			ctx->body = xrealloc(ctx->body, ctx->cap);
+		}
+		memcpy(ctx->body + ctx->len, upload_data, n);
+		ctx->len += n;
+		return MHD_YES;
+	}
+
+	struct http_resp resp = { .status = 200 };
+	bool is_api = strncmp(url, "/api/", 5) == 0;
+	if (ctx->too_large) {
+		http_resp_error(&resp, 413, "too_large", "request body is over the limit of %lld KiB",
+				(long long)srv->cfg->max_body_kib);
+	} else {
+		struct http_req req = {
+			.method = method,
+			.path = url,
+			.body = ctx->body ? ctx->body : "",
+			.body_len = ctx->len,
+			.srv = srv,
+			.conn = conn,
+			.tls = srv->cfg->tls_cert != NULL,
+		};
+		if (ctx->body)
+			ctx->body[ctx->len] = '\0';
+		http_client_addr(conn, req.client_addr, sizeof req.client_addr);
+		http_dispatch(srv, &req, &resp);
+		if (req.via != HTTP_AUTH_NONE)
+			memcpy(ctx->user, req.who.username, sizeof ctx->user);
+	}
+	enum MHD_Result ok = http_queue(conn, ctx, &resp, is_api);
+	http_resp_release(&resp);
+	(void)version;
+	return ok;
+}
+
+static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			   enum MHD_RequestTerminationCode toe)
+{
+	struct http_ctx *ctx = *con_cls;
+	if (!ctx)
+		return;
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	double ms = (double)(end.tv_sec - ctx->start.tv_sec) * 1e3 +
+		    (double)(end.tv_nsec - ctx->start.tv_nsec) / 1e6;
+	char addr[64];
+	http_client_addr(conn, addr, sizeof addr);
+	log_info("http: %s %s %d %.1fms user=%s%s", addr, ctx->what, ctx->status, ms,
+		 ctx->user[0] ? ctx->user : "-",
+		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	free(ctx->what);
+	free(ctx->body);
+	free(ctx);
+	*con_cls = NULL;
+}
+
+/* ---- start and stop -------------------------------------------------- */
+
+static void http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char *msg = xvasprintf(fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_warn("libmicrohttpd: %s", msg);
+	free(msg);
+}
+
+/* Parse "ADDR:PORT" or "[V6ADDR]:PORT" into ss; 0 or -1. */
+static int http_parse_listen(const char *listen, struct sockaddr_storage *ss, char **cause)
+{
+	memset(ss, 0, sizeof *ss);
+	const char *colon = strrchr(listen, ':');
+	if (!colon || colon == listen) {
+		*cause = xasprintf("--listen %s: expected ADDR:PORT", listen);
+		return -1;
+	}
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || port < 0 || port > 65535) {
+		*cause = xasprintf("--listen %s: port must be 0 to 65535", listen);
+		return -1;
+	}
+	char host[128];
+	size_t hl = (size_t)(colon - listen);
+	if (listen[0] == '[' && hl >= 2 && listen[hl - 1] == ']')
+		listen++, hl -= 2;
+	if (hl >= sizeof host) {
+		*cause = xasprintf("--listen %s: address too long", listen);
+		return -1;
+	}
+	memcpy(host, listen, hl);
+	host[hl] = '\0';
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+	} else {
+		*cause = xasprintf("--listen %s: '%s' is not an IPv4 or IPv6 address", listen, host);
+		return -1;
+	}
+	return 0;
+}
+
+int http_start(struct server *srv, char **cause)
+{
+	const struct config *cfg = srv->cfg;
+	struct sockaddr_storage ss;
+	if (http_parse_listen(cfg->listen, &ss, cause) < 0)
+		return -1;
+	char *cert = NULL, *key = NULL;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (cfg->tls_cert) {
+		int rc = fsio_read_file(cfg->tls_cert, 1 << 20, &cert, NULL);
+		if (rc == 0 && (rc = fsio_read_file(cfg->tls_key, 1 << 20, &key, NULL)) < 0)
+			free(cert), cert = NULL;
+		if (rc < 0) {
+			*cause = xasprintf("cannot read TLS certificate or key: %s", strerror(-rc));
+			return -1;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, key },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	struct MHD_Daemon *d = MHD_start_daemon(
+		flags, 0, NULL, NULL, http_access, srv,
+		/* The logger first, so that errors about later options reach it. */
+		MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+		MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+		MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+		MHD_OPTION_CONNECTION_LIMIT, 4096u,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+		MHD_OPTION_ARRAY, cert ? tls_opts : &tls_opts[2],
+		MHD_OPTION_END);
+	/* libmicrohttpd copies nothing: it keeps pointers to cert and key for
+	 * the daemon's life, so they are freed in http_stop(). */
+	if (!d) {
+		free(cert);
+		free(key);
+		*cause = xasprintf("cannot listen on %s (address in use, or bad TLS files?)", cfg->listen);
+		return -1;
+	}
+	srv->http = d;
+	srv->tls_material[0] = cert;
+	srv->tls_material[1] = key;
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	unsigned port = di ? di->port : 0;
+	char host[64] = "?";
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
+	else
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
+	log_info("listening on %s://%s%s%s:%u/ (%lld worker threads)", cert ? "https" : "http",
+		 ss.ss_family == AF_INET6 ? "[" : "", host, ss.ss_family == AF_INET6 ? "]" : "", port,
+		 (long long)cfg->threads);
+	return 0;
+}
+
+void http_stop(struct server *srv)
+{
+	if (!srv->http)
+		return;
+	MHD_stop_daemon(srv->http);
+	srv->http = NULL;
+	free(srv->tls_material[0]);
+	free(srv->tls_material[1]);
+	pthread_mutex_lock(&http_stores.lock);
+	for (size_t i = 0; i < http_stores.n; i++)
+		store_close(http_stores.all[i]);
+	free(http_stores.all);
+	http_stores.all = NULL;
+	http_stores.n = 0;
+	pthread_mutex_unlock(&http_stores.lock);
+}

@@ -1,0 +1,90 @@
+/*
+ * server/http — the HTTP layer every handler sees.
+ *
+ * http.c is the only file that includes microhttpd.h. It reads the whole
+ * request body (up to the configured maximum, else 413), matches the route
+ * table (routes.c), authenticates (auth.c), and calls the handler with a
+ * request and an empty response to fill. Handlers never see libmicrohttpd.
+ *
+ * Handlers run on a worker thread of the pool and may block briefly (a
+ * store query, a password hash). req->store is that thread's own database
+ * connection.
+ */
+#ifndef KAON_SERVER_HTTP_H
+#define KAON_SERVER_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store/credentials.h"
+
+struct server;
+struct store;
+
+enum { HTTP_MAX_PARAMS = 4, HTTP_MAX_HEADERS = 12 };
+
+enum http_auth_via { HTTP_AUTH_NONE, HTTP_AUTH_COOKIE, HTTP_AUTH_TOKEN };
+
+struct http_req {
+	const char *method;
+	const char *path;
+	const char *body; /* NUL-terminated; body_len excludes the NUL */
+	size_t body_len;
+	char client_addr[64];
+	bool tls;
+	const char *params[HTTP_MAX_PARAMS]; /* values of {name} path segments */
+	size_t nparams;
+	enum http_auth_via via;
+	struct store_principal who; /* valid when via != HTTP_AUTH_NONE */
+	struct store *store;
+	struct server *srv;
+	void *conn; /* the libmicrohttpd connection, for http.c only */
+};
+
+struct http_header {
+	char *name;
+	char *value;
+};
+
+struct http_resp {
+	int status;
+	char *body; /* owned; or static_body */
+	const void *static_body;
+	size_t len;
+	const char *content_type;
+	struct http_header headers[HTTP_MAX_HEADERS];
+	size_t nheaders;
+};
+
+typedef void (*http_handler)(struct http_req *req, struct http_resp *resp);
+
+/* Request accessors; NULL when absent. */
+const char *http_req_header(const struct http_req *req, const char *name);
+const char *http_req_query(const struct http_req *req, const char *name);
+const char *http_req_cookie(const struct http_req *req, const char *name);
+
+/* Parse the body as a JSON object. On failure answer 400 (or 415 for a
+ * non-JSON content type) and return NULL. The caller owns the result. */
+json_t *http_req_json(struct http_req *req, struct http_resp *resp);
+
+/* Answer with JSON (takes the reference to j). */
+void http_resp_json(struct http_resp *resp, int status, json_t *j);
+/* Answer {"error":{"code","message"}}. */
+void http_resp_error(struct http_resp *resp, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Answer with no body (204 and the like). */
+void http_resp_empty(struct http_resp *resp, int status);
+/* Add a header; the strings are copied. */
+void http_resp_header(struct http_resp *resp, const char *name, const char *value);
+/* Map a negative store/accounts error to a status and error answer;
+ * the format names the object ("user 'alice'"). */
+void http_resp_errno(struct http_resp *resp, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Start serving per srv's config; 0 or -1 with *cause. */
+int http_start(struct server *srv, char **cause);
+/* Stop accepting, finish requests in flight, release the pool. */
+void http_stop(struct server *srv);
+
+#endif

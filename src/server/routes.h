@@ -1,0 +1,38 @@
+/*
+ * server/routes — the table of every route: method, path pattern (OpenAPI
+ * syntax, `{name}` captures one segment), handler and who may call it.
+ *
+ * The OpenAPI document (src/api/openapi.json) must describe exactly these
+ * routes; tests/server/openapi_test.c fails when the two disagree.
+ */
+#ifndef KAON_SERVER_ROUTES_H
+#define KAON_SERVER_ROUTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "server/http.h"
+
+enum route_access {
+	ROUTE_PUBLIC, /* anyone; credentials are read when present */
+	ROUTE_USER,   /* any enabled account */
+	ROUTE_ADMIN,  /* accounts with the admin flag */
+};
+
+struct route {
+	const char *method;
+	const char *pattern;
+	http_handler handler;
+	enum route_access access;
+};
+
+extern const struct route routes[];
+extern const size_t routes_count;
+
+/* The route for method and path, with captures stored in req->params.
+ * NULL when none: *path_known tells whether another method would match
+ * (405), and allow receives those methods, comma-separated. */
+const struct route *routes_match(const char *method, const char *path, struct http_req *req,
+				 bool *path_known, char *allow, size_t allow_len);
+
+#endif

@@ -1,0 +1,262 @@
+/*
+ * store/db — SQLite connection, pragmas, migrations, query helpers.
+ * See db.h for the contract.
+ */
+#include "store/db.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "store/schema.h"
+
+enum { STORE_STMT_CACHE = 64, STORE_BUSY_TIMEOUT_MS = 5000 };
+
+struct store_q {
+	const char *sql; /* cache key: the literal's address */
+	sqlite3_stmt *stmt;
+	struct store *st;
+};
+
+struct store {
+	sqlite3 *db;
+	struct store_q cache[STORE_STMT_CACHE];
+	size_t ncached;
+};
+
+static int store_err(struct store *st, int rc, const char *what)
+{
+	int ext = sqlite3_extended_errcode(st->db);
+	if (rc == SQLITE_CONSTRAINT &&
+	    (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY))
+		return -EEXIST;
+	/* ON DELETE RESTRICT reports itself as a trigger constraint. */
+	if (rc == SQLITE_CONSTRAINT &&
+	    (ext == SQLITE_CONSTRAINT_FOREIGNKEY || ext == SQLITE_CONSTRAINT_TRIGGER))
+		return -EXDEV; /* still referenced */
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+		log_warn("store: %s: database busy: %s", what, sqlite3_errmsg(st->db));
+		return -EBUSY;
+	}
+	log_error("store: %s failed: %s", what, sqlite3_errmsg(st->db));
+	return -EIO;
+}
+
+int store_exec_sql(struct store *st, const char *sql)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : store_err(st, rc, "exec");
+}
+
+static int store_user_version(struct store *st)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int store_schema_version(void)
+{
+	return (int)schema_migrations_count;
+}
+
+static int store_migrate(struct store *st, char **cause)
+{
+	int have = store_user_version(st);
+	int want = store_schema_version();
+	if (have < 0) {
+		*cause = xasprintf("cannot read schema version: %s", sqlite3_errmsg(st->db));
+		return -EIO;
+	}
+	if (have > want) {
+		*cause = xasprintf("database schema version %d is newer than this kaon (%d)", have, want);
+		return -EPROTO;
+	}
+	for (int v = have; v < want; v++) {
+		/* Each step and its version bump commit together, so a crash
+		 * mid-migration leaves the previous version intact. */
+		char *sql = xasprintf("BEGIN IMMEDIATE;\n%s\nPRAGMA user_version = %d;\nCOMMIT;",
+				      schema_migrations[v], v + 1);
+		char *err = NULL;
+		int rc = sqlite3_exec(st->db, sql, NULL, NULL, &err);
+		free(sql);
+		if (rc != SQLITE_OK) {
+			*cause = xasprintf("migration to schema version %d failed: %s", v + 1,
+					   err ? err : sqlite3_errstr(rc));
+			sqlite3_free(err);
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return -EIO;
+		}
+		if (v + 1 == want || have == 0)
+			log_debug("store: migrated schema to version %d", v + 1);
+	}
+	return 0;
+}
+
+int store_open(const char *path, struct store **out, char **cause)
+{
+	struct store *st = xcalloc(1, sizeof *st);
+	int rc = sqlite3_open_v2(path, &st->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		*cause = xasprintf("cannot open database %s: %s", path,
+				   st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+	/* WAL: readers never block the writer. synchronous=FULL: a commit that
+	 * acknowledged a request survives power loss. */
+	static const char pragmas[] = "PRAGMA journal_mode = WAL;"
+				      "PRAGMA synchronous = FULL;"
+				      "PRAGMA foreign_keys = ON;"
+				      "PRAGMA temp_store = MEMORY;";
+	char *err = NULL;
+	if (sqlite3_exec(st->db, pragmas, NULL, NULL, &err) != SQLITE_OK) {
+		*cause = xasprintf("cannot configure database %s: %s", path, err ? err : "?");
+		sqlite3_free(err);
+		goto fail;
+	}
+	if (store_migrate(st, cause) < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	sqlite3_close(st->db);
+	free(st);
+	return -EIO;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->ncached; i++)
+		sqlite3_finalize(st->cache[i].stmt);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int store_begin(struct store *st)
+{
+	return store_exec_sql(st, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *st)
+{
+	return store_exec_sql(st, "COMMIT");
+}
+
+void store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+struct store_q *store_q(struct store *st, const char *sql)
+{
+	for (size_t i = 0; i < st->ncached; i++)
+		if (st->cache[i].sql == sql)
+			return &st->cache[i];
+	if (st->ncached == STORE_STMT_CACHE) {
+		log_error("store: statement cache full (%d); raise STORE_STMT_CACHE", STORE_STMT_CACHE);
+		abort();
+	}
+	struct store_q *q = &st->cache[st->ncached];
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q->stmt, NULL) != SQLITE_OK) {
+		log_error("store: bad SQL (a bug): %s\n%s", sqlite3_errmsg(st->db), sql);
+		abort();
+	}
+	q->sql = sql;
+	q->st = st;
+	st->ncached++;
+	return q;
+}
+
+void store_q_done(struct store_q *q)
+{
+	sqlite3_reset(q->stmt);
+	sqlite3_clear_bindings(q->stmt);
+}
+
+void store_q_text(struct store_q *q, int idx, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(q->stmt, idx, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(q->stmt, idx);
+}
+
+void store_q_int(struct store_q *q, int idx, int64_t v)
+{
+	sqlite3_bind_int64(q->stmt, idx, v);
+}
+
+void store_q_real(struct store_q *q, int idx, double v)
+{
+	sqlite3_bind_double(q->stmt, idx, v);
+}
+
+void store_q_blob(struct store_q *q, int idx, const void *data, size_t len)
+{
+	sqlite3_bind_blob(q->stmt, idx, data, (int)len, SQLITE_TRANSIENT);
+}
+
+void store_q_null(struct store_q *q, int idx)
+{
+	sqlite3_bind_null(q->stmt, idx);
+}
+
+int store_q_step(struct store_q *q)
+{
+	int rc = sqlite3_step(q->stmt);
+	if (rc == SQLITE_ROW)
+		return STORE_ROW;
+	if (rc == SQLITE_DONE)
+		return STORE_DONE;
+	return store_err(q->st, rc, "step");
+}
+
+int store_q_exec(struct store_q *q)
+{
+	int rc = store_q_step(q);
+	store_q_done(q);
+	return rc < 0 ? rc : 0;
+}
+
+const char *store_col_text(struct store_q *q, int col)
+{
+	return (const char *)sqlite3_column_text(q->stmt, col);
+}
+
+int64_t store_col_int(struct store_q *q, int col)
+{
+	return sqlite3_column_int64(q->stmt, col);
+}
+
+double store_col_real(struct store_q *q, int col)
+{
+	return sqlite3_column_double(q->stmt, col);
+}
+
+bool store_col_null(struct store_q *q, int col)
+{
+	return sqlite3_column_type(q->stmt, col) == SQLITE_NULL;
+}
+
+int64_t store_last_id(struct store *st)
+{
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+int store_changes(struct store *st)
+{
+	return sqlite3_changes(st->db);
+}

@@ -1,0 +1,44 @@
+/*
+ * store/groups — groups and their limits.
+ *
+ * A limit of STORE_NO_LIMIT (-1) means "no limit" (NULL in the table,
+ * null in JSON). Strings in a struct store_group are owned by it and freed
+ * by store_group_clear().
+ */
+#ifndef KAON_STORE_GROUPS_H
+#define KAON_STORE_GROUPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+enum { STORE_NO_LIMIT = -1 };
+
+struct store_group {
+	int64_t id;
+	char *name;
+	char *description;
+	int64_t max_gpus, max_cpus, max_mem_mb, max_walltime_s, max_jobs, max_sessions;
+	double fairshare_weight;
+	bool builtin;
+	int64_t created_at;
+	int64_t members; /* filled by get and list */
+};
+
+void store_group_clear(struct store_group *g);
+void store_groups_free(struct store_group *gs, size_t n);
+
+/* 0, -ENOENT, or a store error. */
+int store_group_get(struct store *st, const char *name, struct store_group *out);
+/* All groups by name. */
+int store_groups_list(struct store *st, struct store_group **out, size_t *n);
+/* Insert; sets g->id and g->created_at. -EEXIST when the name is taken. */
+int store_group_insert(struct store *st, struct store_group *g);
+/* Update every field of the group with g->id. -EEXIST on a name clash. */
+int store_group_update(struct store *st, const struct store_group *g);
+/* -ENOENT, or -EXDEV while users still belong to it. */
+int store_group_delete(struct store *st, const char *name);
+
+#endif

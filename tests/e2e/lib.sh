@@ -1,0 +1,352 @@
+# shellcheck shell=bash
+# tests/e2e/lib.sh — helpers sourced by every tests/e2e/*_test.sh.
+#
+# Each test file gets a fresh temporary directory ($T) with its own data
+# directory ($DATA), starts the real daemon on a free loopback port, talks
+# to it with curl (and the CLI), and stops it by PID on exit. Assertions
+# count passes and failures; `finish` prints the file's tally as its last
+# line, which tests/e2e/run-all adds up:
+#
+#   # NAME: N passed, N failed, N skipped
+#
+# Environment: KAON (the binary, default build/debug/kaon), KAON_E2E_KEEP=1
+# keeps the temporary directory for a post-mortem, KAON_E2E_VERBOSE=1
+# prints every passing check too.
+#
+# When the tests run as root the daemon is in multi-user mode and creates a
+# real Unix account for every kaon user. Their homes live under $T, so the
+# exit trap removes exactly the accounts whose home is under $T and no
+# other.
+
+set -u
+set -o pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$E2E_DIR/../.." && pwd)
+KAON=${KAON:-$ROOT/build/debug/kaon}
+case $KAON in /*) ;; *) KAON=$PWD/$KAON ;; esac
+export KAON
+
+TEST_NAME=$(basename "$0" .sh)
+PASSED=0 FAILED=0 SKIPPED=0
+
+for tool in curl jq; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "$TEST_NAME: '$tool' is missing (apt-get install -y $tool)" >&2
+		echo "# $TEST_NAME: 0 passed, 1 failed, 0 skipped"
+		exit 1
+	fi
+done
+if [ ! -x "$KAON" ]; then
+	echo "$TEST_NAME: $KAON is not built (make build/debug/kaon)" >&2
+	echo "# $TEST_NAME: 0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/kaon-e2e-$TEST_NAME.XXXXXX")
+# In multi-user mode the daemon (root) creates homes under $DATA/home that
+# their owners must be able to reach.
+chmod 0711 "$T"
+DATA=$T/data
+# A short random tag for names that must not clash with anything outside
+# this run (Unix accounts in multi-user mode): lower case, starts with a
+# letter when appended to one.
+RUN_ID=$(head -c 1024 /dev/urandom | tr -dc 'a-z0-9' | head -c 6)
+SERVER_PID=
+SERVER_LOG=
+SERVER_STARTS=0
+URL=
+PORT=
+STATUS=
+BODY=
+LAST_REQ=
+CSRF=
+HDRS=$T/headers
+AUTH=()
+CURL_OPTS=(--silent --show-error --max-time 20)
+
+# ---- reporting ------------------------------------------------------------
+
+pass() {
+	PASSED=$((PASSED + 1))
+	[ "${KAON_E2E_VERBOSE:-0}" = 1 ] && echo "ok   $TEST_NAME: $*"
+	return 0
+}
+
+fail() {
+	FAILED=$((FAILED + 1))
+	echo "FAIL $TEST_NAME: $*"
+	return 1
+}
+
+# skip REASON — count one skipped check (or group of checks) and say why.
+skip() {
+	SKIPPED=$((SKIPPED + 1))
+	echo "skip $TEST_NAME: $*"
+}
+
+# Describe the last request for a failure message.
+last_request() {
+	printf '    %s -> %s %s\n' "$LAST_REQ" "$STATUS" "$(printf %s "$BODY" | head -c 400)"
+}
+
+finish() {
+	echo "# $TEST_NAME: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+	[ "$FAILED" -eq 0 ]
+	exit $?
+}
+
+# ---- assertions -------------------------------------------------------------
+
+# check DESC CMD... — passes when CMD exits 0.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+
+# check_eq ACTUAL EXPECTED DESC
+check_eq() {
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+	else
+		fail "$3: expected '$2', got '$1'"
+	fi
+}
+
+# check_ne ACTUAL UNEXPECTED DESC
+check_ne() {
+	if [ "$1" != "$2" ]; then
+		pass "$3"
+	else
+		fail "$3: did not expect '$2'"
+	fi
+}
+
+# check_status CODE DESC — the status of the last api call.
+check_status() {
+	if [ "$STATUS" = "$1" ]; then
+		pass "$2"
+	else
+		fail "$2: expected status $1"
+		last_request
+	fi
+}
+
+# check_error STATUS CODE DESC — an error answer {"error":{"code":CODE,...}}
+# with a non-empty message.
+check_error() {
+	local code
+	code=$(jq -r '.error.code // empty' <<<"$BODY" 2>/dev/null)
+	if [ "$STATUS" = "$1" ] && [ "$code" = "$2" ] &&
+		jq -e '.error.message | type == "string" and length > 0' <<<"$BODY" >/dev/null 2>&1; then
+		pass "$3"
+	else
+		fail "$3: expected $1 $2"
+		last_request
+	fi
+}
+
+# check_jq [JQ_ARGS...] FILTER DESC — FILTER, applied to the last body, is
+# true (JQ_ARGS such as --arg NAME VALUE come first).
+check_jq() {
+	local desc=${*: -1} filter=${*: -2:1}
+	local args=("${@:1:$#-2}")
+	if jq -e ${args[@]+"${args[@]}"} "$filter" <<<"$BODY" >/dev/null 2>&1; then
+		pass "$desc"
+	else
+		fail "$desc: jq '$filter' is not true"
+		last_request
+	fi
+}
+
+# check_header NAME REGEX DESC — a header of the last answer matches
+# (extended regex, case-sensitive on the value).
+check_header() {
+	local v
+	v=$(header "$1")
+	if [[ $v =~ $2 ]]; then
+		pass "$3"
+	else
+		fail "$3: header $1 is '$v', expected /$2/"
+	fi
+}
+
+# ---- HTTP -------------------------------------------------------------------
+
+# header NAME — the value of NAME in the last answer (first one, no CR).
+header() {
+	awk -v n="$(tr '[:upper:]' '[:lower:]' <<<"$1")" '
+		{ sub(/\r$/, "") }
+		{ i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == n) {
+			v = substr($0, i + 1); sub(/^[ \t]+/, "", v); print v; exit } }' "$HDRS"
+}
+
+# use_token TOKEN — later api calls send it as a Bearer token.
+use_token() { AUTH=(-H "Authorization: Bearer $1"); }
+# use_cookie JAR [CSRF] — later api calls send the session cookie (and
+# the CSRF header when given).
+use_cookie() {
+	AUTH=(-b "$1")
+	[ $# -ge 2 ] && AUTH+=(-H "X-CSRF-Token: $2")
+	return 0
+}
+use_nobody() { AUTH=(); }
+
+# api METHOD PATH [JSON] [CURL_ARGS...] — one request with the current
+# credentials. JSON (when given, even empty) goes as the body with
+# Content-Type: application/json. Sets STATUS, BODY and the headers file.
+api() {
+	local method=$1 path=$2
+	shift 2
+	local data=()
+	if [ $# -gt 0 ] && [ "${1:0:1}" != "-" ]; then
+		data=(-H 'Content-Type: application/json' --data-binary "$1")
+		shift
+	fi
+	LAST_REQ="$method $path"
+	: >"$HDRS"
+	BODY=$(curl "${CURL_OPTS[@]}" -X "$method" -D "$HDRS" -w '\n%{http_code}' \
+		${AUTH[@]+"${AUTH[@]}"} ${data[@]+"${data[@]}"} "$@" "$URL$path")
+	local rc=$?
+	STATUS=${BODY##*$'\n'}
+	BODY=${BODY%$'\n'*}
+	if [ $rc -ne 0 ]; then
+		STATUS=000
+	fi
+	return 0
+}
+
+# login USER PASSWORD JAR — POST /api/v1/login storing the cookie in JAR;
+# sets CSRF from the answer. Leaves STATUS/BODY of the login.
+login() {
+	local saved=(${AUTH[@]+"${AUTH[@]}"})
+	AUTH=()
+	api POST /api/v1/login "$(jq -cn --arg u "$1" --arg p "$2" '{username:$u,password:$p}')" -c "$3"
+	AUTH=(${saved[@]+"${saved[@]}"})
+	CSRF=$(jq -r '.csrf_token // empty' <<<"$BODY" 2>/dev/null)
+}
+
+# new_token USER PASSWORD [NAME] — log in, create an API token, print it.
+new_token() {
+	local jar=$T/jar.$RANDOM
+	login "$1" "$2" "$jar"
+	[ "$STATUS" = 200 ] || { echo "new_token: login as $1 failed: $STATUS $BODY" >&2; return 1; }
+	local saved=(${AUTH[@]+"${AUTH[@]}"})
+	use_cookie "$jar" "$CSRF"
+	api POST /api/v1/tokens "$(jq -cn --arg n "${3:-e2e}" '{name:$n}')"
+	AUTH=(${saved[@]+"${saved[@]}"})
+	rm -f "$jar"
+	[ "$STATUS" = 201 ] || { echo "new_token: token for $1 failed: $STATUS $BODY" >&2; return 1; }
+	jq -r .token <<<"$BODY"
+}
+
+# admin_token — the first-start admin's API token (cached in ADMIN_TOKEN).
+admin_password() { head -n 1 "$DATA/initial-admin-password"; }
+admin_token() {
+	if [ -z "${ADMIN_TOKEN:-}" ]; then
+		ADMIN_TOKEN=$(new_token admin "$(admin_password)" e2e-admin) || return 1
+	fi
+	printf '%s\n' "$ADMIN_TOKEN"
+}
+
+# ---- the daemon ---------------------------------------------------------------
+
+# start_server [ARGS...] — start `kaon server` on a free loopback port with
+# $DATA (plus ARGS) and wait until it listens; sets SERVER_PID, PORT, URL,
+# SERVER_LOG. Returns non-zero (after printing the log) when it does not
+# come up within 10 s.
+start_server() {
+	SERVER_STARTS=$((SERVER_STARTS + 1))
+	SERVER_LOG=$T/server.$SERVER_STARTS.log
+	"$KAON" server --listen 127.0.0.1:0 --data "$DATA" "$@" >"$SERVER_LOG" 2>&1 &
+	SERVER_PID=$!
+	local i line
+	for ((i = 0; i < 200; i++)); do
+		line=$(grep -m1 -oE 'listening on https?://127\.0\.0\.1:[0-9]+/' "$SERVER_LOG" 2>/dev/null)
+		if [ -n "$line" ]; then
+			PORT=${line##*:}
+			PORT=${PORT%/}
+			URL=${line#listening on }
+			URL=${URL%/}
+			return 0
+		fi
+		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+			wait "$SERVER_PID"
+			echo "$TEST_NAME: kaon server exited with status $? before listening:" >&2
+			sed 's/^/    /' "$SERVER_LOG" >&2
+			SERVER_PID=
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "$TEST_NAME: kaon server did not listen within 10 s:" >&2
+	sed 's/^/    /' "$SERVER_LOG" >&2
+	return 1
+}
+
+# stop_server — SIGTERM, wait up to 10 s (then SIGKILL). Checks that the
+# daemon exited with status 0 and that the sanitizers reported nothing.
+stop_server() {
+	[ -n "$SERVER_PID" ] || return 0
+	local pid=$SERVER_PID rc i
+	SERVER_PID=
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		fail "server (pid $pid) did not stop within 10 s of SIGTERM"
+		return 1
+	fi
+	wait "$pid"
+	rc=$?
+	check_eq "$rc" 0 "server exits with status 0 on SIGTERM"
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$SERVER_LOG"; then
+		fail "sanitizer report in $SERVER_LOG:"
+		grep -m5 -A20 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$SERVER_LOG" |
+			head -40 | sed 's/^/    /'
+	fi
+}
+
+# restart_server [ARGS...] — stop, then start again on the same $DATA.
+restart_server() {
+	stop_server
+	start_server "$@"
+}
+
+# ---- cleanup --------------------------------------------------------------------
+
+# Unix accounts (multi-user mode) whose home is under $T: made by this run.
+e2e_unix_accounts() {
+	getent passwd | awk -F: -v t="$T/" 'index($6, t) == 1 { print $1 }'
+}
+
+e2e_cleanup() {
+	local rc=$? i
+	if [ -n "$SERVER_PID" ]; then
+		kill -TERM "$SERVER_PID" 2>/dev/null
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$SERVER_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -KILL "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	fi
+	if [ "$(id -u)" = 0 ]; then
+		local u
+		for u in $(e2e_unix_accounts); do
+			userdel --remove "$u" >/dev/null 2>&1 || userdel "$u" >/dev/null 2>&1
+		done
+	fi
+	if [ "${KAON_E2E_KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then
+		echo "$TEST_NAME: kept $T for inspection" >&2
+	else
+		rm -rf "$T"
+	fi
+}
+trap e2e_cleanup EXIT
+trap 'exit 130' INT TERM

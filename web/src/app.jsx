@@ -1,0 +1,118 @@
+// app.jsx — session state and routing: the login page when there is no
+// session, otherwise the frame with the page the hash names.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { apiGet, apiOnUnauthorized, apiPost, apiSetCsrf } from './api.js';
+import { routeGo, useRoute } from './router.js';
+import { Frame, Logo } from './components/frame.jsx';
+import { ErrorBanner, Loading } from './components/ui.jsx';
+import { LoginPage } from './pages/login.jsx';
+import { HomePage } from './pages/home.jsx';
+import { TokensPage } from './pages/tokens.jsx';
+import { UsersPage } from './pages/users.jsx';
+import { GroupsPage } from './pages/groups.jsx';
+import { NotFoundPage } from './pages/notfound.jsx';
+
+const PAGES = [
+	{ path: '/', page: HomePage },
+	{ path: '/tokens', page: TokensPage },
+	{ path: '/users', page: UsersPage, admin: true },
+	{ path: '/groups', page: GroupsPage, admin: true },
+];
+
+export function App() {
+	const route = useRoute();
+	// undefined while GET /me is in flight, null without a session.
+	const [me, setMe] = useState(undefined);
+	const [notice, setNotice] = useState(null);
+	const [logoutError, setLogoutError] = useState(null);
+	const next = useRef('/');
+
+	const reloadMe = useCallback(async () => {
+		const m = await apiGet('/me', { quiet401: true });
+		apiSetCsrf(m.csrf_token);
+		setMe(m);
+		return m;
+	}, []);
+
+	useEffect(() => {
+		apiOnUnauthorized(() => {
+			apiSetCsrf(null);
+			setMe(null);
+			setNotice('Your session has ended. Please log in again.');
+		});
+		reloadMe().catch((e) => {
+			setMe(null);
+			if (e.status !== 401) setNotice(e.message);
+		});
+	}, [reloadMe]);
+
+	// Keep the hash in step with the session.
+	useEffect(() => {
+		if (me === null && route !== '/login') {
+			next.current = route;
+			routeGo('/login', { replace: true });
+		} else if (me && route === '/login') {
+			routeGo(next.current && next.current !== '/login' ? next.current : '/', { replace: true });
+		}
+	}, [me, route]);
+
+	const onLogin = async (session) => {
+		apiSetCsrf(session.csrf_token);
+		setNotice(null);
+		try {
+			await reloadMe();
+		} catch {
+			setMe({ ...session, groups: session.groups || [] });
+		}
+	};
+
+	const onLogout = async () => {
+		setLogoutError(null);
+		try {
+			await apiPost('/logout', undefined, { quiet401: true });
+		} catch (e) {
+			if (e.status !== 401) {
+				setLogoutError(e);
+				return;
+			}
+		}
+		apiSetCsrf(null);
+		next.current = '/';
+		setNotice(null);
+		setMe(null);
+		routeGo('/login');
+	};
+
+	if (me === undefined) {
+		return (
+			<div class="splash">
+				<Logo />
+				<Loading />
+			</div>
+		);
+	}
+	if (me === null) return <LoginPage notice={notice} onLogin={onLogin} />;
+
+	const found = PAGES.find((p) => p.path === route);
+	let body;
+	if (route === '/login') body = <Loading />;
+	else if (!found || (found.admin && !me.admin)) body = <NotFoundPage route={route} />;
+	else {
+		const Page = found.page;
+		body = <Page me={me} reloadMe={reloadMe} />;
+	}
+	return (
+		<Frame
+			me={me}
+			route={route}
+			onLogout={onLogout}
+			error={logoutError && (
+				<div class="frame-alert">
+					<ErrorBanner error={logoutError} />
+				</div>
+			)}
+		>
+			{body}
+		</Frame>
+	);
+}

@@ -1,0 +1,42 @@
+// format.js — how times, sizes and limits are shown.
+
+export function fmtTime(s) {
+	if (!s) return '';
+	const d = new Date(s);
+	if (Number.isNaN(d.getTime())) return s;
+	const p = (n) => String(n).padStart(2, '0');
+	return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+export function fmtDuration(sec) {
+	if (sec == null) return '';
+	if (sec === 0) return '0 s';
+	const parts = [];
+	const units = [
+		['d', 86400],
+		['h', 3600],
+		['min', 60],
+		['s', 1],
+	];
+	let rest = sec;
+	for (const [u, n] of units) {
+		if (rest >= n) {
+			parts.push(`${Math.floor(rest / n)} ${u}`);
+			rest %= n;
+		}
+		if (parts.length === 2) break;
+	}
+	return parts.join(' ');
+}
+
+export function fmtMem(mb) {
+	if (mb == null) return '';
+	if (mb >= 1024 * 1024 && mb % (1024 * 1024) === 0) return `${mb / (1024 * 1024)} TiB`;
+	if (mb >= 1024 && mb % 1024 === 0) return `${mb / 1024} GiB`;
+	return `${mb} MiB`;
+}
+
+// A limit: an integer, or null for "no limit".
+export function fmtLimit(v, f = String) {
+	return v == null ? 'no limit' : f(v);
+}
