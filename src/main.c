@@ -23,6 +23,16 @@ static const struct main_verb main_verbs[] = {
 	{ "logout", cli_logout, "logout                 revoke and forget the stored token" },
 	{ "whoami", cli_whoami, "whoami [--json]        show who the stored credentials are" },
 	{ "tokens", cli_tokens, "tokens list|create|delete ...  manage your API tokens" },
+	{ "submit", cli_submit, "submit [FLAGS] -- COMMAND [ARGS...] | SCRIPT  submit a job" },
+	{ "jobs", cli_jobs, "jobs [--all|--user U] [--state S] [--json]  list your jobs" },
+	{ "show", cli_show, "show ID [--json]       every detail of one job" },
+	{ "logs", cli_logs, "logs [-f] [--stderr] ID  print (or follow) a job's output" },
+	{ "cancel", cli_cancel, "cancel ID...           cancel jobs" },
+	{ "hold", cli_hold, "hold ID...             keep pending jobs from starting" },
+	{ "release", cli_release, "release ID...          let held jobs start" },
+	{ "queue", cli_queue, "queue [--json]         every pending and running job" },
+	{ "nodes", cli_nodes, "nodes [--json]         CPUs, memory and GPUs, and who holds them" },
+	{ "share", cli_share, "share [--json]         fair-share usage and priority factors" },
 	{ "admin", cli_admin, "admin users|groups ...  manage accounts (admins)\n"
 			      "  kaon admin --data DIR create-user|token ...  offline, no server" },
 };

@@ -7,9 +7,12 @@
 #define KAON_API_API_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "server/http.h"
+
+struct store_job;
 
 /* session.c */
 void api_login(struct http_req *req, struct http_resp *resp);
@@ -35,7 +38,24 @@ void api_groups_get(struct http_req *req, struct http_resp *resp);
 void api_groups_update(struct http_req *req, struct http_resp *resp);
 void api_groups_delete(struct http_req *req, struct http_resp *resp);
 
+/* jobs.c */
+void api_jobs_create(struct http_req *req, struct http_resp *resp);
+void api_jobs_list(struct http_req *req, struct http_resp *resp);
+void api_jobs_get(struct http_req *req, struct http_resp *resp);
+void api_jobs_cancel(struct http_req *req, struct http_resp *resp);
+void api_jobs_hold(struct http_req *req, struct http_resp *resp);
+void api_jobs_release(struct http_req *req, struct http_resp *resp);
+/* joblog.c */
+void api_jobs_log(struct http_req *req, struct http_resp *resp);
+/* nodes.c */
+void api_nodes(struct http_req *req, struct http_resp *resp);
+void api_share(struct http_req *req, struct http_resp *resp);
+
 /* A Unix time as an RFC 3339 UTC string, or null when t < 0. */
 json_t *api_time_json(int64_t t);
+/* A job as the API shows it; command and workdir only with details. */
+json_t *api_job_json(const struct store_job *j, bool details);
+/* Load the job named by the path's {id}; 0, or -1 after answering. */
+int api_jobs_load(struct http_req *req, struct http_resp *resp, struct store_job *j);
 
 #endif

@@ -5,9 +5,49 @@
 
 static const char *fields_type_name(enum fields_type t)
 {
-	static const char *const names[] = { "a string", "an integer", "an integer or null",
-					     "a number", "a boolean", "an array of strings" };
+	static const char *const names[] = { "a string",  "an integer", "an integer or null",
+					     "a number",  "a boolean",  "an array of strings",
+					     "an object", "an array of ids", "an array of strings" };
 	return names[t];
+}
+
+static int fields_check_count(const struct fields_spec *s, size_t n, struct http_resp *resp)
+{
+	if ((int64_t)n >= s->min && (int64_t)n <= s->max)
+		return 0;
+	http_resp_error(resp, 422, "invalid", "field '%s' must have %lld to %lld entries", s->name,
+			(long long)s->min, (long long)s->max);
+	return -1;
+}
+
+/* Objects, id lists and argv lists: the container, its size, its items. */
+static int fields_check_list(const struct fields_spec *s, json_t *v, struct http_resp *resp)
+{
+	if (s->type == FIELDS_OBJECT ? !json_is_object(v) : !json_is_array(v)) {
+		http_resp_error(resp, 422, "invalid", "field '%s' must be %s", s->name,
+				fields_type_name(s->type));
+		return -1;
+	}
+	if (s->type == FIELDS_OBJECT)
+		return fields_check_count(s, json_object_size(v), resp);
+	if (fields_check_count(s, json_array_size(v), resp) < 0)
+		return -1;
+	size_t i;
+	json_t *e;
+	json_array_foreach(v, i, e)
+	{
+		bool ok = s->type == FIELDS_INTS
+				  ? json_is_integer(e) && json_integer_value(e) > 0
+				  : json_is_string(e) && json_string_length(e) <= 128 * 1024 &&
+					    !memchr(json_string_value(e), '\0', json_string_length(e));
+		if (!ok) {
+			http_resp_error(resp, 422, "invalid", "field '%s' entry %zu must be %s", s->name, i,
+					s->type == FIELDS_INTS ? "a positive integer"
+							       : "a string without NUL, at most 128 KiB");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int fields_check_one(const struct fields_spec *s, json_t *v, struct http_resp *resp)
@@ -78,6 +118,10 @@ static int fields_check_one(const struct fields_spec *s, json_t *v, struct http_
 		}
 		return 0;
 	}
+	case FIELDS_OBJECT:
+	case FIELDS_INTS:
+	case FIELDS_ARGV:
+		return fields_check_list(s, v, resp);
 	}
 	http_resp_error(resp, 422, "invalid", "field '%s' must be %s", s->name, fields_type_name(s->type));
 	return -1;

@@ -20,6 +20,9 @@ enum fields_type {
 	FIELDS_NUMBER,  /* integer or real, > 0 and <= max */
 	FIELDS_BOOL,
 	FIELDS_STRINGS, /* array of strings; min/max: count; each 1..64 bytes */
+	FIELDS_OBJECT,  /* JSON object; min/max: number of keys (contents checked by the caller) */
+	FIELDS_INTS,    /* array of positive integers (ids); min/max: count */
+	FIELDS_ARGV,    /* array of strings; min/max: count; each up to 128 KiB, no NUL */
 };
 
 struct fields_spec {

@@ -22,7 +22,10 @@
 		{ "max_walltime_s", FIELDS_LIMIT, false, 0, (int64_t)10 * 366 * 86400 },              \
 		{ "max_jobs", FIELDS_LIMIT, false, 0, 1 << 24 },                                      \
 		{ "max_sessions", FIELDS_LIMIT, false, 0, 1 << 20 },                                  \
-		{ "fairshare_weight", FIELDS_NUMBER, false, 0, 1000000 }
+		{ "fairshare_weight", FIELDS_NUMBER, false, 0, 1000000 },                            \
+		{ "default_cpus", FIELDS_INT, false, 1, 1 << 20 },                                    \
+		{ "default_mem_mb", FIELDS_INT, false, 1, (int64_t)1 << 40 },                         \
+		{ "default_walltime_s", FIELDS_INT, false, 1, (int64_t)10 * 366 * 86400 }
 
 static const struct fields_spec api_groups_create_fields[] = { API_GROUPS_FIELDS(true) };
 static const struct fields_spec api_groups_update_fields[] = { API_GROUPS_FIELDS(false) };
@@ -34,13 +37,15 @@ static json_t *api_group_limit(int64_t v)
 
 static json_t *api_group_json(const struct store_group *g)
 {
-	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:f,s:b,s:I,s:o}", "name", g->name,
+	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:f,s:I,s:I,s:I,s:b,s:I,s:o}", "name", g->name,
 			 "description", g->description, "max_gpus", api_group_limit(g->max_gpus),
 			 "max_cpus", api_group_limit(g->max_cpus), "max_mem_mb",
 			 api_group_limit(g->max_mem_mb), "max_walltime_s",
 			 api_group_limit(g->max_walltime_s), "max_jobs", api_group_limit(g->max_jobs),
 			 "max_sessions", api_group_limit(g->max_sessions), "fairshare_weight",
-			 g->fairshare_weight, "builtin", g->builtin, "members", (json_int_t)g->members,
+			 g->fairshare_weight, "default_cpus", (json_int_t)g->default_cpus,
+			 "default_mem_mb", (json_int_t)g->default_mem_mb, "default_walltime_s",
+			 (json_int_t)g->default_walltime_s, "builtin", g->builtin, "members", (json_int_t)g->members,
 			 "created_at", api_time_json(g->created_at));
 }
 
@@ -73,6 +78,12 @@ static void api_groups_apply(json_t *body, struct store_group *g)
 				json_is_null(v) ? STORE_NO_LIMIT : json_integer_value(v);
 	if ((v = json_object_get(body, "fairshare_weight")))
 		g->fairshare_weight = json_number_value(v);
+	if ((v = json_object_get(body, "default_cpus")))
+		g->default_cpus = json_integer_value(v);
+	if ((v = json_object_get(body, "default_mem_mb")))
+		g->default_mem_mb = json_integer_value(v);
+	if ((v = json_object_get(body, "default_walltime_s")))
+		g->default_walltime_s = json_integer_value(v);
 }
 
 static int api_groups_name_ok(json_t *body, struct http_resp *resp)
@@ -114,6 +125,9 @@ void api_groups_create(struct http_req *req, struct http_resp *resp)
 		.max_jobs = STORE_NO_LIMIT,
 		.max_sessions = STORE_NO_LIMIT,
 		.fairshare_weight = 1.0,
+		.default_cpus = 1,
+		.default_mem_mb = 2048,
+		.default_walltime_s = 3600,
 	};
 	if (fields_check(body, api_groups_create_fields, FIELDS_COUNT(api_groups_create_fields), resp) < 0 ||
 	    api_groups_name_ok(body, resp) < 0)

@@ -18,5 +18,15 @@ int cli_whoami(int argc, char **argv);  /* whoami.c */
 int cli_tokens(int argc, char **argv);  /* tokens.c */
 int cli_admin(int argc, char **argv);   /* admin.c: API verbs; --data: admin_offline.c */
 int cli_admin_offline(int argc, char **argv);
+int cli_submit(int argc, char **argv);  /* submit.c */
+int cli_jobs(int argc, char **argv);    /* jobs.c */
+int cli_show(int argc, char **argv);    /* jobs.c */
+int cli_queue(int argc, char **argv);   /* jobs.c */
+int cli_cancel(int argc, char **argv);  /* jobs.c */
+int cli_hold(int argc, char **argv);    /* jobs.c */
+int cli_release(int argc, char **argv); /* jobs.c */
+int cli_logs(int argc, char **argv);    /* logs.c */
+int cli_nodes(int argc, char **argv);   /* cluster.c */
+int cli_share(int argc, char **argv);   /* cluster.c */
 
 #endif

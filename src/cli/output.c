@@ -55,21 +55,36 @@ int output_usage(const char *usage, const char *fmt, ...)
 	return 2;
 }
 
-int output_getopt(int argc, char **argv, const struct option *opts)
+/* getopt_long with our messages; where (may be NULL) prefixes them. */
+static int output_getopt_with(int argc, char **argv, const struct option *opts,
+			      const char *optstring, const char *where)
 {
 	opterr = 0;
-	/* Leading ':' tells a missing value (':') from an unknown option. */
-	int ch = getopt_long(argc, argv, ":", opts, NULL);
+	const char *sep = where ? ": " : "";
+	where = where ? where : "";
+	int ch = getopt_long(argc, argv, optstring, opts, NULL);
 	if (ch == '?') {
 		if (optopt && optopt != '?')
-			output_fail("unknown option '-%c'", optopt);
+			output_fail("%s%sunknown option '-%c'", where, sep, optopt);
 		else
-			output_fail("unknown option '%s'", argv[optind - 1]);
+			output_fail("%s%sunknown option '%s'", where, sep, argv[optind - 1]);
 	} else if (ch == ':') {
-		output_fail("option '%s' needs a value", argv[optind - 1]);
+		output_fail("%s%soption '%s' needs a value", where, sep, argv[optind - 1]);
 		ch = '?';
 	}
 	return ch;
+}
+
+int output_getopt(int argc, char **argv, const struct option *opts)
+{
+	/* Leading ':' tells a missing value (':') from an unknown option. */
+	return output_getopt_with(argc, argv, opts, ":", NULL);
+}
+
+int output_getopt_in_order(int argc, char **argv, const struct option *opts, const char *where)
+{
+	/* '+': stop at the first operand instead of permuting argv. */
+	return output_getopt_with(argc, argv, opts, "+:", where);
 }
 
 static void output_dispatch_list(const struct output_cmd *cmds, size_t n, FILE *out)
@@ -234,6 +249,14 @@ void output_table_addf(struct output_table *t, const char *fmt, ...)
 	free(s);
 }
 
+void output_table_free(struct output_table *t)
+{
+	for (size_t i = 0; i < t->ncells; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}
+
 void output_table_print(struct output_table *t, FILE *out)
 {
 	size_t *width = xcalloc(t->ncols, sizeof *width);
@@ -253,11 +276,8 @@ void output_table_print(struct output_table *t, FILE *out)
 		for (size_t pad = output_width(t->cells[i]); pad < width[col] + 2; pad++)
 			fputc(' ', out);
 	}
-	for (size_t i = 0; i < t->ncells; i++)
-		free(t->cells[i]);
-	free(t->cells);
 	free(width);
-	free(t);
+	output_table_free(t);
 }
 
 void output_field(const char *key, const char *value)
@@ -370,6 +390,19 @@ const char *output_time(const char *rfc3339, char *buf)
 	    strftime(buf, OUTPUT_UNIT_LEN, "%Y-%m-%d %H:%M", &local) == 0)
 		snprintf(buf, OUTPUT_UNIT_LEN, "%s", rfc3339);
 	return buf;
+}
+
+int output_parse_time(const char *rfc3339, time_t *out)
+{
+	struct tm tm = {0};
+	const char *end = rfc3339 ? strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+	if (!end || *end)
+		return -1;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	*out = t;
+	return 0;
 }
 
 int output_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)

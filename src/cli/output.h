@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /* Print "kaon: MESSAGE" (control characters replaced) on stderr; returns 1
  * so a verb can `return output_fail(...)`. */
@@ -38,6 +39,12 @@ int output_usage(const char *usage, const char *fmt, ...) __attribute__((format(
  * Returns the option's val, -1 after the last option, or '?' after
  * printing "kaon: unknown option ..." / "... needs a value". */
 int output_getopt(int argc, char **argv, const struct option *opts);
+
+/* The same, but options end at the first operand: what follows it is a
+ * command with options of its own (`kaon submit --gpus 1 python x.py -v`).
+ * where, when not NULL, starts the error messages ("job.sh:3: unknown
+ * option ..."); argv[0] is not looked at. */
+int output_getopt_in_order(int argc, char **argv, const struct option *opts, const char *where);
 
 /* A subcommand table: `kaon tokens list`, `kaon admin users create`. */
 struct output_cmd {
@@ -73,6 +80,8 @@ void output_table_addf(struct output_table *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Print on out and free the table. */
 void output_table_print(struct output_table *t, FILE *out);
+/* Free the table without printing it. */
+void output_table_free(struct output_table *t);
 
 /* One "key:  value" line on stdout, keys padded to a fixed width; a NULL
  * or empty value prints as "-". */
@@ -96,6 +105,8 @@ const char *output_duration(int64_t s, char *buf);
 const char *output_time(const char *rfc3339, char *buf);
 
 /* Parsers: 0, or -1 when s is not a valid value. */
+/* An RFC 3339 UTC time as the API writes it ("2026-11-23T19:00:00Z"). */
+int output_parse_time(const char *rfc3339, time_t *out);
 /* A whole number in min..max (strtoll, every character checked). */
 int output_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 /* "3600", "90s", "30m", "12h", "30d", "2w", or sums like "1h30m"; a bare

@@ -39,6 +39,17 @@ static const struct config_key config_keys[] = {
 	STR("accounts", "home_root", home_root),
 	INT("accounts", "unix_min_uid", unix_min_uid, 1, 2147483647),
 	STR("accounts", "default_group", default_group),
+	INT("node", "fake_gpus", fake_gpus, 0, 64),
+	INT("node", "cpus_reserved", cpus_reserved, 0, 1 << 20),
+	INT("node", "mem_reserved_mb", mem_reserved_mb, 0, (int64_t)1 << 40),
+	INT("sched", "half_life_s", half_life_s, 0, (int64_t)10 * 366 * 86400),
+	INT("sched", "w_fairshare", w_fairshare, 0, 1000000000),
+	INT("sched", "w_age", w_age, 0, 1000000000),
+	INT("sched", "max_age_s", max_age_s, 1, (int64_t)366 * 86400),
+	INT("sched", "w_cpu", w_cpu, 0, 1000000),
+	INT("sched", "w_gpu", w_gpu, 0, 1000000),
+	INT("sched", "grace_s", grace_s, 0, 3600),
+	INT("sched", "max_array", max_array, 1, 1000000),
 };
 
 void config_defaults(struct config *c)
@@ -58,6 +69,14 @@ void config_defaults(struct config *c)
 	c->hash_slots = 2;
 	c->unix_min_uid = 1000;
 	c->default_group = xstrdup("researchers");
+	c->half_life_s = 7 * 86400;
+	c->w_fairshare = 10000;
+	c->w_age = 1000;
+	c->max_age_s = 7 * 86400;
+	c->w_cpu = 1;
+	c->w_gpu = 10;
+	c->grace_s = 10;
+	c->max_array = 10000;
 }
 
 int config_set(struct config *c, const char *section, const char *key, const char *value,

@@ -6,6 +6,9 @@
  *   [auth]     session_ttl_s, login_max_failures, login_ip_max_failures,
  *              login_lockout_s, hash_slots
  *   [accounts] home_root, unix_min_uid, default_group
+ *   [node]     fake_gpus, cpus_reserved, mem_reserved_mb
+ *   [sched]    half_life_s, w_fairshare, w_age, max_age_s, w_cpu, w_gpu,
+ *              grace_s, max_array
  *
  * docs/config.md describes each key; keep it in step with config_keys[].
  */
@@ -32,6 +35,16 @@ struct config {
 	char *home_root; /* default DATA/home */
 	int64_t unix_min_uid;
 	char *default_group;
+	/* [node] */
+	int64_t fake_gpus;
+	int64_t cpus_reserved;
+	int64_t mem_reserved_mb;
+	/* [sched] */
+	int64_t half_life_s;
+	int64_t w_fairshare, w_age, max_age_s;
+	int64_t w_cpu, w_gpu; /* billing weights */
+	int64_t grace_s;      /* SIGTERM to SIGKILL at cancel and wall time */
+	int64_t max_array;    /* elements in one array submission */
 };
 
 void config_defaults(struct config *c);

@@ -200,11 +200,127 @@ void http_resp_errno(struct http_resp *resp, int err, const char *fmt, ...)
 
 static void http_resp_release(struct http_resp *resp)
 {
+	if (resp->stream && resp->stream_release)
+		resp->stream_release(resp->stream_ctx);
 	free(resp->body);
 	for (size_t i = 0; i < resp->nheaders; i++) {
 		free(resp->headers[i].name);
 		free(resp->headers[i].value);
 	}
+}
+
+/* ---- streams --------------------------------------------------------- */
+
+/* A streamed response that has nothing to send suspends its connection
+ * (so it holds no worker thread) and waits on the sleepers list; the
+ * waker thread resumes every sleeper each tick or when woken, and the
+ * reader then asks the stream again. */
+struct http_stream {
+	http_stream_fn next;
+	void (*release)(void *ctx);
+	void *ctx;
+	struct server *srv;
+	struct MHD_Connection *conn;
+	bool sleeping;
+	struct http_stream *sleep_next;
+};
+
+enum { HTTP_STREAM_TICK_MS = 100, HTTP_STREAM_BLOCK = 64 * 1024 };
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct http_stream *sleepers;
+	bool stopping, woken, running;
+	pthread_t waker;
+} http_streams = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, false, false, 0 };
+
+void http_resp_stream(struct http_resp *resp, int status, const char *content_type,
+		      http_stream_fn next, void (*release)(void *ctx), void *ctx)
+{
+	resp->status = status;
+	resp->content_type = content_type;
+	resp->stream = next;
+	resp->stream_release = release;
+	resp->stream_ctx = ctx;
+}
+
+/* Resume every sleeper; called with the lock held. */
+static void http_streams_resume_all(void)
+{
+	for (struct http_stream *st = http_streams.sleepers, *nx; st; st = nx) {
+		nx = st->sleep_next;
+		st->sleeping = false;
+		st->sleep_next = NULL;
+		MHD_resume_connection(st->conn);
+	}
+	http_streams.sleepers = NULL;
+}
+
+void http_stream_wake(struct server *srv)
+{
+	(void)srv;
+	pthread_mutex_lock(&http_streams.lock);
+	http_streams.woken = true;
+	pthread_cond_signal(&http_streams.cond);
+	pthread_mutex_unlock(&http_streams.lock);
+}
+
+static void *http_streams_waker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&http_streams.lock);
+	while (!http_streams.stopping) {
+		struct timespec deadline;
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += HTTP_STREAM_TICK_MS * 1000000L;
+		if (deadline.tv_nsec >= 1000000000L)
+			deadline.tv_sec++, deadline.tv_nsec -= 1000000000L;
+		if (!http_streams.woken)
+			pthread_cond_timedwait(&http_streams.cond, &http_streams.lock, &deadline);
+		http_streams.woken = false;
+		http_streams_resume_all();
+	}
+	pthread_mutex_unlock(&http_streams.lock);
+	return NULL;
+}
+
+static ssize_t http_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *st = cls;
+	(void)pos;
+	struct store *store = http_store_get(st->srv);
+	long n = store ? st->next(st->ctx, store, buf, max) : HTTP_STREAM_END;
+	if (n > 0)
+		return n;
+	if (n < 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	pthread_mutex_lock(&http_streams.lock);
+	if (http_streams.stopping) {
+		pthread_mutex_unlock(&http_streams.lock);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	MHD_suspend_connection(st->conn);
+	st->sleeping = true;
+	st->sleep_next = http_streams.sleepers;
+	http_streams.sleepers = st;
+	pthread_mutex_unlock(&http_streams.lock);
+	return 0;
+}
+
+static void http_stream_free(void *cls)
+{
+	struct http_stream *st = cls;
+	pthread_mutex_lock(&http_streams.lock);
+	for (struct http_stream **pp = &http_streams.sleepers; *pp; pp = &(*pp)->sleep_next)
+		if (*pp == st) {
+			*pp = st->sleep_next;
+			break;
+		}
+	pthread_mutex_unlock(&http_streams.lock);
+	if (st->release)
+		st->release(st->ctx);
+	free(st);
 }
 
 /* ---- dispatch -------------------------------------------------------- */
@@ -239,11 +355,20 @@ static void http_dispatch(struct server *srv, struct http_req *req, struct http_
 	route->handler(req, resp);
 }
 
-static enum MHD_Result http_queue(struct MHD_Connection *conn, struct http_ctx *ctx,
-				  struct http_resp *resp, bool is_api)
+static enum MHD_Result http_queue(struct server *srv, struct MHD_Connection *conn,
+				  struct http_ctx *ctx, struct http_resp *resp, bool is_api)
 {
 	struct MHD_Response *r;
-	if (resp->static_body)
+	if (resp->stream) {
+		struct http_stream *st = xcalloc(1, sizeof *st);
+		*st = (struct http_stream){ .next = resp->stream, .release = resp->stream_release,
+					    .ctx = resp->stream_ctx, .srv = srv, .conn = conn };
+		resp->stream = NULL; /* owned by the stream now */
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK,
+						      http_stream_read, st, http_stream_free);
+		if (!r)
+			http_stream_free(st);
+	} else if (resp->static_body)
 		r = MHD_create_response_from_buffer(resp->len, (void *)resp->static_body,
 						    MHD_RESPMEM_PERSISTENT);
 	else {
@@ -305,7 +430,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		struct http_resp resp = { .status = 413 };
 		http_resp_error(&resp, 413, "too_large", "request body is over the limit of %lld KiB",
 				(long long)srv->cfg->max_body_kib);
-		enum MHD_Result ok = http_queue(conn, ctx, &resp, true);
+		enum MHD_Result ok = http_queue(srv, conn, ctx, &resp, true);
 		http_resp_release(&resp);
 		ctx->answered = true;
 		return ok;
@@ -356,7 +481,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		if (req.via != HTTP_AUTH_NONE)
 			memcpy(ctx->user, req.who.username, sizeof ctx->user);
 	}
-	enum MHD_Result ok = http_queue(conn, ctx, &resp, is_api);
+	enum MHD_Result ok = http_queue(srv, conn, ctx, &resp, is_api);
 	http_resp_release(&resp);
 	(void)version;
 	return ok;
@@ -442,7 +567,8 @@ int http_start(struct server *srv, char **cause)
 	if (http_parse_listen(cfg->listen, &ss, cause) < 0)
 		return -1;
 	char *cert = NULL, *key = NULL;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (cfg->tls_cert) {
@@ -481,6 +607,11 @@ int http_start(struct server *srv, char **cause)
 		return -1;
 	}
 	srv->http = d;
+	http_streams.stopping = false;
+	if (pthread_create(&http_streams.waker, NULL, http_streams_waker, NULL) == 0)
+		http_streams.running = true;
+	else
+		log_error("http: cannot start the stream waker thread; streams will stall");
 	srv->tls_material[0] = cert;
 	srv->tls_material[1] = key;
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -500,6 +631,16 @@ void http_stop(struct server *srv)
 {
 	if (!srv->http)
 		return;
+	/* Suspended connections must be resumed before the daemon stops; the
+	 * stopping flag makes their streams end instead of sleeping again. */
+	pthread_mutex_lock(&http_streams.lock);
+	http_streams.stopping = true;
+	http_streams_resume_all();
+	pthread_cond_signal(&http_streams.cond);
+	pthread_mutex_unlock(&http_streams.lock);
+	if (http_streams.running)
+		pthread_join(http_streams.waker, NULL);
+	http_streams.running = false;
 	MHD_stop_daemon(srv->http);
 	srv->http = NULL;
 	free(srv->tls_material[0]);

@@ -42,6 +42,10 @@ struct http_req {
 	void *conn; /* the libmicrohttpd connection, for http.c only */
 };
 
+struct http_resp;
+typedef void (*http_handler)(struct http_req *req, struct http_resp *resp);
+typedef long (*http_stream_fn)(void *ctx, struct store *st, char *buf, size_t len);
+
 struct http_header {
 	char *name;
 	char *value;
@@ -49,6 +53,9 @@ struct http_header {
 
 struct http_resp {
 	int status;
+	http_stream_fn stream; /* set by http_resp_stream */
+	void (*stream_release)(void *ctx);
+	void *stream_ctx;
 	char *body; /* owned; or static_body */
 	const void *static_body;
 	size_t len;
@@ -57,7 +64,6 @@ struct http_resp {
 	size_t nheaders;
 };
 
-typedef void (*http_handler)(struct http_req *req, struct http_resp *resp);
 
 /* Request accessors; NULL when absent. */
 const char *http_req_header(const struct http_req *req, const char *name);
@@ -81,6 +87,18 @@ void http_resp_header(struct http_resp *resp, const char *name, const char *valu
  * the format names the object ("user 'alice'"). */
 void http_resp_errno(struct http_resp *resp, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* A streamed answer (Server-Sent Events, long downloads). `next` is
+ * called on a worker thread whenever the client can take more: it writes
+ * up to len bytes into buf and returns how many; 0 when nothing is ready
+ * (the connection sleeps until http_stream_wake() or the next tick, a
+ * tenth of a second, without holding the thread); HTTP_STREAM_END at the
+ * end. `release` frees ctx when the connection is done, however it ends. */
+enum { HTTP_STREAM_END = -1 };
+void http_resp_stream(struct http_resp *resp, int status, const char *content_type,
+		      http_stream_fn next, void (*release)(void *ctx), void *ctx);
+/* Wake every sleeping stream now (something they may wait for changed). */
+void http_stream_wake(struct server *srv);
 
 /* Start serving per srv's config; 0 or -1 with *cause. */
 int http_start(struct server *srv, char **cause);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "config/config.h"
@@ -21,7 +22,9 @@
 #include "lib/fsio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "exec/executor.h"
 #include "server/http.h"
+#include "server/scheduler.h"
 #include "store/credentials.h"
 #include "store/db.h"
 
@@ -34,6 +37,17 @@ static int server_prepare(struct config *cfg, struct store **st, bool *first_sta
 	int rc = fsio_mkdir_p(cfg->home_root, 0711);
 	if (rc < 0) {
 		*cause = xasprintf("cannot create home root %s: %s", cfg->home_root, strerror(-rc));
+		return -1;
+	}
+	/* Job directories belong to their users (0700 each); the parent must
+	 * let them through. */
+	char *jobs = xasprintf("%s/jobs", cfg->data_dir);
+	rc = fsio_mkdir_p(jobs, 0711);
+	if (rc == 0 && chmod(jobs, 0711) < 0)
+		rc = -errno;
+	free(jobs);
+	if (rc < 0) {
+		*cause = xasprintf("cannot create %s/jobs: %s", cfg->data_dir, strerror(-rc));
 		return -1;
 	}
 	char *path = xasprintf("%s/kaon.db", cfg->data_dir);
@@ -96,6 +110,14 @@ int server_run(struct config *cfg)
 	srv.login_addr_limit = ratelimit_new(SERVER_RATELIMIT_ENTRIES, (int)cfg->login_ip_max_failures,
 					     (int)cfg->login_lockout_s);
 	int status = 0;
+	if (inventory_discover(&srv.inv, (int)cfg->fake_gpus, (int)cfg->cpus_reserved,
+			       cfg->mem_reserved_mb, &cause) < 0 ||
+	    exec_local_init(cfg->data_dir, &cause) < 0 || scheduler_start(&srv, &cause) < 0) {
+		log_error("server: %s", cause);
+		free(cause);
+		status = 1;
+		goto out;
+	}
 	if (http_start(&srv, &cause) < 0) {
 		log_error("server: %s", cause);
 		free(cause);
@@ -118,8 +140,9 @@ int server_run(struct config *cfg)
 			server_housekeeping(st);
 	}
 	http_stop(&srv);
-	log_info("server: stopped");
+	log_info("server: stopped (running jobs go on under their supervisors)");
 out:
+	scheduler_stop(&srv);
 	ratelimit_free(srv.login_user_limit);
 	ratelimit_free(srv.login_addr_limit);
 	store_close(st);

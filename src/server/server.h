@@ -11,8 +11,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "exec/inventory.h"
+
 struct config;
 struct ratelimit;
+struct scheduler;
 
 struct server {
 	const struct config *cfg;
@@ -20,6 +23,8 @@ struct server {
 	struct ratelimit *login_addr_limit; /* keyed by client address */
 	bool multiuser;
 	int64_t started_at;
+	struct inventory inv;     /* this machine, discovered at start */
+	struct scheduler *sched;  /* owned by scheduler.c */
 	void *http;            /* owned by http.c */
 	char *tls_material[2]; /* certificate and key PEM, owned by http.c */
 };

@@ -12,7 +12,8 @@
 #define GROUP_COLS                                                                                    \
 	"g.id, g.name, g.description, g.max_gpus, g.max_cpus, g.max_mem_mb, g.max_walltime_s,"        \
 	" g.max_jobs, g.max_sessions, g.fairshare_weight, g.builtin, g.created_at,"                   \
-	" (SELECT count(*) FROM user_groups ug WHERE ug.group_id = g.id)"
+	" (SELECT count(*) FROM user_groups ug WHERE ug.group_id = g.id),"                           \
+	" g.default_cpus, g.default_mem_mb, g.default_walltime_s"
 
 void store_group_clear(struct store_group *g)
 {
@@ -56,6 +57,9 @@ static void store_groups_row(struct store_q *q, struct store_group *g)
 	g->builtin = store_col_int(q, 10) != 0;
 	g->created_at = store_col_int(q, 11);
 	g->members = store_col_int(q, 12);
+	g->default_cpus = store_col_int(q, 13);
+	g->default_mem_mb = store_col_int(q, 14);
+	g->default_walltime_s = store_col_int(q, 15);
 }
 
 int store_group_get(struct store *st, const char *name, struct store_group *out)
@@ -102,14 +106,18 @@ static void store_groups_bind_fields(struct store_q *q, const struct store_group
 	store_groups_limit_bind(q, 7, g->max_jobs);
 	store_groups_limit_bind(q, 8, g->max_sessions);
 	store_q_real(q, 9, g->fairshare_weight);
+	store_q_int(q, 11, g->default_cpus);
+	store_q_int(q, 12, g->default_mem_mb);
+	store_q_int(q, 13, g->default_walltime_s);
 }
 
 int store_group_insert(struct store *st, struct store_group *g)
 {
 	static const char sql[] =
 		"INSERT INTO groups (name, description, max_gpus, max_cpus, max_mem_mb,"
-		" max_walltime_s, max_jobs, max_sessions, fairshare_weight, builtin, created_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10)";
+		" max_walltime_s, max_jobs, max_sessions, fairshare_weight, builtin, created_at,"
+		" default_cpus, default_mem_mb, default_walltime_s)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11, ?12, ?13)";
 	struct store_q *q = store_q(st, sql);
 	g->created_at = time(NULL);
 	store_groups_bind_fields(q, g);
@@ -125,7 +133,8 @@ int store_group_update(struct store *st, const struct store_group *g)
 	static const char sql[] =
 		"UPDATE groups SET name = ?1, description = ?2, max_gpus = ?3, max_cpus = ?4,"
 		" max_mem_mb = ?5, max_walltime_s = ?6, max_jobs = ?7, max_sessions = ?8,"
-		" fairshare_weight = ?9 WHERE id = ?10";
+		" fairshare_weight = ?9, default_cpus = ?11, default_mem_mb = ?12,"
+		" default_walltime_s = ?13 WHERE id = ?10";
 	struct store_q *q = store_q(st, sql);
 	store_groups_bind_fields(q, g);
 	store_q_int(q, 10, g->id);

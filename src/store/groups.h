@@ -22,6 +22,8 @@ struct store_group {
 	char *description;
 	int64_t max_gpus, max_cpus, max_mem_mb, max_walltime_s, max_jobs, max_sessions;
 	double fairshare_weight;
+	/* What a job of the group's users gets when it does not ask. */
+	int64_t default_cpus, default_mem_mb, default_walltime_s;
 	bool builtin;
 	int64_t created_at;
 	int64_t members; /* filled by get and list */

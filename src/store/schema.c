@@ -64,5 +64,44 @@ static const char schema_v1[] =
 	" ('guests', 'Guests: short CPU work and model trials', 0, 2, 4096, 3600, 2, 1, 1, 1,"
 	"   strftime('%s','now'));";
 
-const char *const schema_migrations[] = { schema_v1 };
+/* Jobs, per-user decayed usage, and per-job defaults of each group. The
+ * jobs table keeps the owner's name as well as the id, so history stays
+ * readable after a user is deleted. after and env are JSON; alloc_gpus is
+ * "0,1". Partial index: the scheduler reads only live jobs. */
+static const char schema_v2[] =
+	"ALTER TABLE groups ADD COLUMN default_cpus INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE groups ADD COLUMN default_mem_mb INTEGER NOT NULL DEFAULT 2048;"
+	"ALTER TABLE groups ADD COLUMN default_walltime_s INTEGER NOT NULL DEFAULT 3600;"
+	"UPDATE groups SET default_walltime_s = 600, default_mem_mb = 1024 WHERE name = 'guests';"
+	"CREATE TABLE jobs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL,"
+	"  username TEXT NOT NULL,"
+	"  group_name TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  command TEXT,"
+	"  script TEXT,"
+	"  workdir TEXT NOT NULL,"
+	"  env TEXT NOT NULL DEFAULT '{}',"
+	"  cpus INTEGER NOT NULL, mem_mb INTEGER NOT NULL, gpus INTEGER NOT NULL,"
+	"  walltime_s INTEGER NOT NULL,"
+	"  array_id INTEGER, array_index INTEGER, array_limit INTEGER NOT NULL DEFAULT 0,"
+	"  after TEXT NOT NULL DEFAULT '[]',"
+	"  hold INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL,"
+	"  reason TEXT,"
+	"  priority REAL NOT NULL DEFAULT 0,"
+	"  est_start INTEGER,"
+	"  submit_time INTEGER NOT NULL, start_time INTEGER, end_time INTEGER,"
+	"  exit_code INTEGER, signal INTEGER,"
+	"  node TEXT, alloc_gpus TEXT,"
+	"  cpu_seconds REAL, max_rss_kb INTEGER);"
+	"CREATE INDEX jobs_live ON jobs(state) WHERE state IN ('pending', 'running');"
+	"CREATE INDEX jobs_user ON jobs(user_id, id);"
+	"CREATE TABLE usage ("
+	"  user_id INTEGER PRIMARY KEY,"
+	"  usage REAL NOT NULL,"
+	"  updated_at INTEGER NOT NULL);";
+
+const char *const schema_migrations[] = { schema_v1, schema_v2 };
 const size_t schema_migrations_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -218,3 +218,31 @@ int store_user_delete(struct store *st, const char *username)
 		return -ENOENT;
 	return rc;
 }
+
+int store_users_primary(struct store *st, int64_t **user_ids, int64_t **group_ids, size_t *n)
+{
+	static const char sql[] = "SELECT ug.user_id, ug.group_id FROM user_groups ug"
+				  " WHERE ug.position = (SELECT min(position) FROM user_groups x"
+				  " WHERE x.user_id = ug.user_id) ORDER BY ug.user_id";
+	struct store_q *q = store_q(st, sql);
+	size_t count = 0;
+	int64_t *us = NULL, *gs = NULL;
+	int rc;
+	while ((rc = store_q_step(q)) == STORE_ROW) {
+		us = xrealloc(us, (count + 1) * sizeof *us);
+		gs = xrealloc(gs, (count + 1) * sizeof *gs);
+		us[count] = store_col_int(q, 0);
+		gs[count] = store_col_int(q, 1);
+		count++;
+	}
+	store_q_done(q);
+	if (rc < 0) {
+		free(us);
+		free(gs);
+		return rc;
+	}
+	*user_ids = us;
+	*group_ids = gs;
+	*n = count;
+	return 0;
+}

@@ -39,6 +39,8 @@ int store_user_get(struct store *st, const char *username, struct store_user *ou
 int store_user_get_by_id(struct store *st, int64_t id, struct store_user *out);
 int store_users_list(struct store *st, struct store_user **out, size_t *n);
 int64_t store_users_count(struct store *st);
+/* Every user's primary group, as parallel arrays the caller frees. */
+int store_users_primary(struct store *st, int64_t **user_ids, int64_t **group_ids, size_t *n);
 
 /* Insert the user and its memberships (run inside a transaction); sets
  * u->id and u->created_at. -EEXIST when the username is taken, -ENOENT

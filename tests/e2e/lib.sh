@@ -213,7 +213,23 @@ api() {
 	BODY=${BODY%$'\n'*}
 	if [ $rc -ne 0 ]; then
 		STATUS=000
+		server_died_check
 	fi
+	return 0
+}
+
+# server_died_check — after a failed request: when the daemon we started
+# has died, say so once with the end of its log, and end the file (in the
+# main shell) rather than fail every later check one by one.
+server_died_check() {
+	[ -n "$SERVER_PID" ] && ! kill -0 "$SERVER_PID" 2>/dev/null || return 0
+	fail "the daemon (pid $SERVER_PID) died; the end of $SERVER_LOG:"
+	grep -m1 -A12 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$SERVER_LOG" |
+		sed 's/^/    /'
+	tail -n 5 "$SERVER_LOG" | sed 's/^/    /'
+	wait "$SERVER_PID" 2>/dev/null
+	SERVER_PID=
+	[ "$BASH_SUBSHELL" -eq 0 ] && finish
 	return 0
 }
 
@@ -248,6 +264,147 @@ admin_token() {
 		ADMIN_TOKEN=$(new_token admin "$(admin_password)" e2e-admin) || return 1
 	fi
 	printf '%s\n' "$ADMIN_TOKEN"
+}
+
+# ---- schemas -------------------------------------------------------------------
+
+# check_schema SCHEMA FILTER DESC — every value FILTER picks from the last
+# body is valid against components.schemas.SCHEMA of src/api/openapi.json,
+# recursively: objects have every required property and none the schema
+# lacks, values have the schema's type (integer, number, string, boolean,
+# array, object), enums hold, null only where the schema says nullable,
+# oneOf matches one. ($refs to components.schemas are followed.)
+check_schema() {
+	local schema=$1 filter=$2 desc=$3 bad
+	bad=$(jq -c --slurpfile doc "$ROOT/src/api/openapi.json" --arg s "$schema" '
+		def res($x): if ($x | type) == "object" and $x["$ref"] then
+			$doc[0].components.schemas[$x["$ref"] | ltrimstr("#/components/schemas/")] else $x end;
+		def errs($s0; $v; $p):
+			res($s0) as $s
+			| if $v == null then (if ($s.nullable // false) then empty else "\($p): null" end)
+			elif $s.oneOf then
+				(if any($s.oneOf[]; [errs(.; $v; $p)] | length == 0) then empty
+				 else "\($p): matches none of its oneOf" end)
+			elif $s.type == "object" then
+				if ($v | type) != "object" then "\($p): not an object"
+				else
+					((($s.required // []) - ($v | keys))[] | "\($p).\(.): missing"),
+					(if $s.properties then (($v | keys) - ($s.properties | keys))[]
+						| "\($p).\(.): not in the schema" else empty end),
+					($v | to_entries[] | . as $e
+						| ($s.properties[$e.key] // $s.additionalProperties // null) as $ps
+						| select(($ps | type) == "object")
+						| errs($ps; $e.value; "\($p).\($e.key)"))
+				end
+			elif $s.type == "array" then
+				if ($v | type) != "array" then "\($p): not an array"
+				else ($v | to_entries[] | . as $e | errs($s.items; $e.value; "\($p)[\($e.key)]")) end
+			elif $s.type == "integer" then
+				(if ($v | type) == "number" and ($v | floor) == $v then empty else "\($p): not an integer" end)
+			elif $s.type == "number" then
+				(if ($v | type) == "number" then empty else "\($p): not a number" end)
+			elif $s.type == "boolean" then
+				(if ($v | type) == "boolean" then empty else "\($p): not a boolean" end)
+			elif $s.type == "string" then
+				(if ($v | type) != "string" then "\($p): not a string"
+				 elif $s.enum and ([$s.enum[] | select(. == $v)] | length) == 0 then "\($p): \($v | tojson) not in its enum"
+				 else empty end)
+			else empty end;
+		if $doc[0].components.schemas[$s] == null then ["no schema \($s)"]
+		else [ '"$filter"' | errs({"$ref": "#/components/schemas/\($s)"}; .; "") ] end' <<<"$BODY" 2>&1)
+	if [ "$bad" = "[]" ]; then
+		pass "$desc"
+	else
+		fail "$desc: not a valid $schema: $(head -c 600 <<<"$bad")"
+		last_request
+	fi
+}
+
+# ---- jobs ---------------------------------------------------------------------
+
+# submit JSON — POST /api/v1/jobs with the current credentials; sets JOB to
+# the new job's id (an array: its array_id, and JOBS to its job ids), and
+# STATUS/BODY. Returns non-zero unless the answer is 201.
+submit() {
+	JOB= JOBS=
+	api POST /api/v1/jobs "$1"
+	[ "$STATUS" = 201 ] || return 1
+	JOB=$(jq -r '.id // .array_id' <<<"$BODY")
+	JOBS=$(jq -r '(.job_ids // [.id]) | map(tostring) | join(" ")' <<<"$BODY")
+	return 0
+}
+
+# job_wait ID STATES [SECONDS] — poll GET /api/v1/jobs/ID until its state is
+# one of STATES (comma-separated), for SECONDS at most (default 20). Leaves
+# the job in BODY; non-zero on timeout.
+job_wait() {
+	local id=$1 states=",$2," limit=${3:-20} state i
+	for ((i = 0; i < limit * 10; i++)); do
+		api GET "/api/v1/jobs/$id"
+		state=$(jq -r '.state // empty' <<<"$BODY" 2>/dev/null)
+		[[ -n $state && $states == *",$state,"* ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# job_until ID FILTER [SECONDS] — poll GET /api/v1/jobs/ID until the jq
+# FILTER is true of it (default 10 s). Leaves the job in BODY; non-zero on
+# timeout.
+job_until() {
+	local i
+	for ((i = 0; i < ${3:-10} * 10; i++)); do
+		api GET "/api/v1/jobs/$1"
+		jq -e "$2" <<<"$BODY" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# check_job_ends ID STATES DESC [SECONDS] — a check that job ID reaches one
+# of STATES (job_wait), printing the job when it does not.
+check_job_ends() {
+	if job_wait "$1" "$2" "${4:-20}"; then
+		pass "$3"
+	else
+		fail "$3: job $1 is not $2 after ${4:-20} s"
+		last_request
+	fi
+}
+
+# job_log ID [STREAM] — print the job's whole stdout (or STREAM).
+job_log() {
+	curl "${CURL_OPTS[@]}" ${AUTH[@]+"${AUTH[@]}"} "$URL/api/v1/jobs/$1/log?stream=${2:-stdout}"
+}
+
+# job_log_wait ID REGEX [SECONDS] — wait until the job's stdout matches
+# REGEX (grep -E); non-zero on timeout.
+job_log_wait() {
+	local i
+	for ((i = 0; i < ${3:-10} * 10; i++)); do
+		job_log "$1" | grep -qE -- "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# cancel_live_jobs — as the admin, cancel every pending or running job and
+# wait (5 s at most) until none is left, so no job outlives its test (a
+# job's supervisor outlives the daemon by design).
+cancel_live_jobs() {
+	[ -n "$URL" ] && [ -n "$SERVER_PID" ] || return 0
+	local saved=(${AUTH[@]+"${AUTH[@]}"}) ids i
+	use_token "$(admin_token)" || return 1
+	for ((i = 0; i < 50; i++)); do
+		api GET '/api/v1/jobs?user=all&state=pending,running&limit=1000'
+		ids=$(jq -r '.jobs[]?.id' <<<"$BODY" 2>/dev/null)
+		[ -z "$ids" ] && break
+		if [ "$i" = 0 ]; then
+			for id in $ids; do api POST "/api/v1/jobs/$id/cancel"; done
+		fi
+		sleep 0.1
+	done
+	AUTH=(${saved[@]+"${saved[@]}"})
 }
 
 # ---- the daemon ---------------------------------------------------------------
@@ -328,6 +485,9 @@ e2e_unix_accounts() {
 e2e_cleanup() {
 	local rc=$? i
 	if [ -n "$SERVER_PID" ]; then
+		# A test that died half-way may leave jobs running; their
+		# supervisors would outlive the daemon.
+		[ -d "$DATA/jobs" ] && cancel_live_jobs >/dev/null 2>&1
 		kill -TERM "$SERVER_PID" 2>/dev/null
 		for ((i = 0; i < 100; i++)); do
 			kill -0 "$SERVER_PID" 2>/dev/null || break

@@ -14,6 +14,9 @@ static const struct fields_spec body_fuzz_fields[] = {
 	{ "weight", FIELDS_NUMBER, false, 0, 1000 },
 	{ "flag", FIELDS_BOOL, false, 0, 0 },
 	{ "groups", FIELDS_STRINGS, false, 1, 16 },
+	{ "env", FIELDS_OBJECT, false, 0, 8 },
+	{ "after", FIELDS_INTS, false, 0, 8 },
+	{ "command", FIELDS_ARGV, false, 1, 8 },
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

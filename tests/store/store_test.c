@@ -64,7 +64,8 @@ TEST(store_groups_insert_update_delete)
 	struct store_group g = { .name = strdup("lab"), .description = strdup("x"), .max_gpus = 4,
 				 .max_cpus = STORE_NO_LIMIT, .max_mem_mb = STORE_NO_LIMIT,
 				 .max_walltime_s = 3600, .max_jobs = STORE_NO_LIMIT,
-				 .max_sessions = STORE_NO_LIMIT, .fairshare_weight = 2.5 };
+				 .max_sessions = STORE_NO_LIMIT, .fairshare_weight = 2.5,
+				 .default_cpus = 1, .default_mem_mb = 512, .default_walltime_s = 60 };
 	CHECK_INT(store_group_insert(st, &g), 0);
 	CHECK_INT(store_group_insert(st, &g), -EEXIST);
 	g.max_gpus = STORE_NO_LIMIT;

@@ -1,0 +1,95 @@
+/*
+ * exec/executor — running jobs on this machine (the local executor).
+ *
+ * Each job runs under a small supervisor process that outlives the
+ * daemon: the daemon forks it (no exec: a job costs one exec, the job's
+ * own), the supervisor detaches (setsid, reparented to init when the daemon
+ * dies), puts the job in its own resource group (cgroup v2 where its
+ * controllers exist, else v1), starts it as the job owner's Unix account
+ * (initgroups → setgid → setuid; never root when the daemon is root) in its
+ * own process group, with stdout and stderr appended to files in the job
+ * directory, enforces the wall time (SIGTERM, grace, SIGKILL), and when the
+ * job ends writes its exit status to the job directory atomically, then
+ * tells the daemon with one datagram on the notify socket.
+ *
+ * The job directory is the contract between the daemon and a supervisor,
+ * so a restarted daemon re-attaches from the directory alone:
+ *
+ *   DIR/stdout, DIR/stderr   the job's output (appended)
+ *   DIR/supervisor           "PID STARTTIME\n" of the supervisor (starttime
+ *                            from /proc/PID/stat, so a reused pid is not
+ *                            mistaken for it)
+ *   DIR/started              written when the job process was exec'd
+ *   DIR/status               JSON written once at the end, atomically:
+ *     {"exit_code":N|null,"signal":N|null,"oom":bool,"timeout":bool,
+ *      "cancelled":bool,"start_time":T,"end_time":T,"cpu_seconds":X,
+ *      "max_rss_kb":N}
+ *
+ * Cancel: the daemon asks the supervisor (exec_local_cancel), which sends
+ * SIGTERM to every process of the job's resource group — children that
+ * daemonized or changed process group included — then SIGKILL after the
+ * grace period, and records cancelled=true.
+ *
+ * Calls here may block briefly (fork, file I/O); none waits for a job.
+ */
+#ifndef KAON_EXEC_EXECUTOR_H
+#define KAON_EXEC_EXECUTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct exec_job {
+	int64_t job_id;
+	const char *dir;      /* the job directory, created by the caller */
+	char *const *argv;    /* NULL-terminated; argv[0] is looked up in PATH */
+	char *const *envp;    /* the job's complete environment */
+	const char *workdir;
+	const char *user;     /* Unix account name, for initgroups */
+	uid_t uid;
+	gid_t gid;
+	int cpus;             /* CPU quota, in CPUs */
+	int64_t mem_mb;       /* memory limit; exceeding it ends the job as oom */
+	int64_t walltime_s;   /* 0: none */
+	int max_procs;        /* process limit; 0: none */
+	const int *gpus;      /* GPU indices given to the job */
+	size_t ngpus;
+	int grace_s;          /* between SIGTERM and SIGKILL (wall time, cancel) */
+	const char *notify_socket; /* AF_UNIX datagram socket path of the daemon */
+};
+
+enum exec_state {
+	EXEC_RUNNING, /* supervisor alive, no status yet */
+	EXEC_ENDED,   /* status written */
+	EXEC_LOST,    /* supervisor gone without writing a status */
+};
+
+struct exec_status {
+	enum exec_state state;
+	int exit_code; /* -1 when killed by a signal */
+	int signal;    /* 0 when it exited */
+	bool oom;
+	bool timeout;
+	bool cancelled;
+	int64_t start_time, end_time;
+	double cpu_seconds;
+	int64_t max_rss_kb;
+};
+
+/* Probe the resource-group support and prepare kaon's part of the
+ * hierarchy; logs what was found (v2, v1 controllers, or none). */
+int exec_local_init(const char *data_dir, char **cause);
+/* Start the job under a new supervisor. Returns once the job process has
+ * been exec'd (0) or failed to start (negative, *cause says why: exec
+ * errno, bad user, bad workdir, cgroup failure). */
+int exec_local_start(const struct exec_job *job, char **cause);
+/* Read the job directory (and check the supervisor is alive). */
+int exec_local_status(const char *dir, struct exec_status *out);
+/* Ask the job's supervisor to end the job (SIGTERM, grace, SIGKILL). */
+int exec_local_cancel(const char *dir);
+/* Reap supervisors that are children of this daemon (call on SIGCHLD or
+ * periodically); never blocks. */
+void exec_local_reap(void);
+
+#endif

@@ -1,0 +1,549 @@
+/*
+ * server/scheduler — the job loop (see scheduler.h): store + policy +
+ * executor. Runs on its own thread with its own store connection.
+ */
+#include "server/scheduler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "exec/executor.h"
+#include "exec/inventory.h"
+#include "lib/fsio.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "sched/fairshare.h"
+#include "sched/policy.h"
+#include "server/http.h"
+#include "server/jobenv.h"
+#include "server/server.h"
+#include "store/db.h"
+#include "store/groups.h"
+#include "store/jobs.h"
+#include "store/users.h"
+
+enum { SCHEDULER_TICK_MS = 1000, SCHEDULER_PRIORITY_EPSILON = 1 };
+
+struct scheduler {
+	struct server *srv;
+	pthread_t thread;
+	int kick_fd;   /* eventfd: a pass is wanted */
+	int notify_fd; /* AF_UNIX datagrams from supervisors; -1 without */
+	char *notify_path;
+	atomic_bool stop;
+	struct store *st;
+	struct fairshare_weights fw;
+	struct sched_params sp;
+};
+
+char *scheduler_job_dir(const struct server *srv, int64_t job_id)
+{
+	return xasprintf("%s/jobs/%lld", srv->cfg->data_dir, (long long)job_id);
+}
+
+void scheduler_kick(struct server *srv)
+{
+	uint64_t one = 1;
+	if (srv->sched && write(srv->sched->kick_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+		log_warn("scheduler: eventfd write failed: %s", strerror(errno));
+}
+
+/* ---- ends ------------------------------------------------------------ */
+
+static const char *scheduler_end_state(const struct exec_status *es)
+{
+	if (es->state == EXEC_LOST)
+		return "lost";
+	if (es->cancelled)
+		return "cancelled";
+	if (es->timeout)
+		return "timeout";
+	if (es->oom)
+		return "oom";
+	return es->signal == 0 && es->exit_code == 0 ? "completed" : "failed";
+}
+
+static void scheduler_charge(struct scheduler *s, const struct store_job *j, int64_t end,
+			     int64_t now)
+{
+	double usage;
+	int64_t updated;
+	if (j->start_time < 0 || store_usage_get(s->st, j->user_id, &usage, &updated) < 0)
+		return;
+	double billing = fairshare_billing(&s->fw, j->cpus, j->gpus);
+	usage = fairshare_decay(&s->fw, usage, updated ? now - updated : 0) +
+		fairshare_accrue(&s->fw, billing, j->start_time, end > j->start_time ? end : j->start_time, now);
+	if (store_usage_put(s->st, j->user_id, usage, now) < 0)
+		log_warn("scheduler: could not record usage of job %lld", (long long)j->id);
+}
+
+/* Record running jobs whose supervisors have finished; returns how many. */
+static int scheduler_collect_ends(struct scheduler *s, struct store_job *jobs, size_t n, int64_t now)
+{
+	int ended = 0;
+	bool in_tx = false;
+	for (size_t i = 0; i < n; i++) {
+		struct store_job *j = &jobs[i];
+		if (strcmp(j->state, "running") != 0)
+			continue;
+		char *dir = scheduler_job_dir(s->srv, j->id);
+		struct exec_status es;
+		int rc = exec_local_status(dir, &es);
+		free(dir);
+		if (rc < 0 || es.state == EXEC_RUNNING)
+			continue;
+		if (!in_tx && store_begin(s->st) < 0)
+			return ended;
+		in_tx = true;
+		const char *state = scheduler_end_state(&es);
+		int64_t end = es.state == EXEC_LOST || es.end_time <= 0 ? now : es.end_time;
+		if (store_job_end(s->st, j->id, state, NULL, end, es.state == EXEC_LOST ? -1 : es.exit_code,
+				  es.state == EXEC_LOST ? 0 : es.signal, es.cpu_seconds, es.max_rss_kb) == 0)
+			scheduler_charge(s, j, end, now);
+		log_info("job %lld ended: %s (exit %d, signal %d)", (long long)j->id, state, es.exit_code,
+			 es.signal);
+		free(j->state);
+		j->state = xstrdup(state);
+		ended++;
+	}
+	if (in_tx && store_commit(s->st) < 0) {
+		store_rollback(s->st);
+		return 0;
+	}
+	return ended;
+}
+
+/* ---- plan ------------------------------------------------------------ */
+
+struct scheduler_plan {
+	struct sched_job *running, *pending;
+	size_t nrunning, npending;
+	struct store_job **pending_rows; /* pending[i] came from pending_rows[i] */
+	int64_t **afters;
+	struct sched_user *users;
+	size_t nusers;
+	struct sched_group *groups;
+	size_t ngroups;
+	struct store_group *group_rows;
+	struct sched_node node;
+};
+
+static void scheduler_plan_free(struct scheduler_plan *p)
+{
+	for (size_t i = 0; i < p->npending; i++)
+		free(p->afters[i]);
+	free(p->afters);
+	free(p->running);
+	free(p->pending);
+	free(p->pending_rows);
+	free(p->users);
+	free(p->groups);
+	store_groups_free(p->group_rows, p->ngroups);
+}
+
+static int64_t *scheduler_parse_after(const char *json, size_t *n)
+{
+	json_t *arr = json_loads(json ? json : "[]", 0, NULL);
+	*n = json_is_array(arr) ? json_array_size(arr) : 0;
+	int64_t *ids = *n ? xcalloc(*n, sizeof *ids) : NULL;
+	for (size_t i = 0; i < *n; i++)
+		ids[i] = json_integer_value(json_array_get(arr, i));
+	json_decref(arr);
+	return ids;
+}
+
+void scheduler_job_to_sched(const struct server *srv, const struct store_job *j,
+			    struct sched_job *sj)
+{
+	memset(sj, 0, sizeof *sj);
+	sj->id = j->id;
+	sj->user_id = j->user_id;
+	sj->cpus = j->cpus;
+	sj->mem_mb = j->mem_mb;
+	sj->gpus = j->gpus;
+	sj->walltime_s = j->walltime_s;
+	sj->submit_time = j->submit_time;
+	sj->held = j->hold;
+	sj->array_id = j->array_id > 0 ? j->array_id : 0;
+	sj->array_limit = j->array_limit;
+	sj->node = 0;
+	sj->start_time = j->start_time;
+	sj->gpu_mask = jobenv_gpu_mask(&srv->inv, j->alloc_gpus);
+}
+
+static enum sched_dep scheduler_dep_state(void *ctx, int64_t id)
+{
+	struct scheduler *s = ctx;
+	const char *state;
+	if (store_job_state(s->st, id, &state) < 0)
+		return SCHED_DEP_UNKNOWN;
+	if (strcmp(state, "pending") == 0 || strcmp(state, "running") == 0)
+		return SCHED_DEP_WAITING;
+	return strcmp(state, "completed") == 0 ? SCHED_DEP_OK : SCHED_DEP_FAILED;
+}
+
+int scheduler_users(const struct server *srv, struct store *st, int64_t now,
+		    const struct sched_job *running, size_t nrunning, struct sched_user **out,
+		    size_t *n)
+{
+	struct fairshare_weights fw;
+	scheduler_weights(srv->cfg, &fw);
+	int64_t *uids = NULL, *gids = NULL, *usage_ids = NULL, *usage_at = NULL;
+	double *usage = NULL;
+	size_t nu = 0, nusage = 0;
+	int rc = store_users_primary(st, &uids, &gids, &nu);
+	if (rc == 0)
+		rc = store_usage_all(st, &usage_ids, &usage, &usage_at, &nusage);
+	if (rc < 0)
+		goto out;
+	struct sched_user *users = xcalloc(nu ? nu : 1, sizeof *users);
+	for (size_t i = 0, k = 0; i < nu; i++) {
+		users[i].id = uids[i];
+		users[i].group_id = gids[i];
+		while (k < nusage && usage_ids[k] < uids[i])
+			k++;
+		if (k < nusage && usage_ids[k] == uids[i])
+			users[i].usage = fairshare_decay(&fw, usage[k], now - usage_at[k]);
+		/* Running jobs count from their start, so a long job weighs on
+		 * its owner's priority while it runs, not only once it ends. */
+		for (size_t r = 0; r < nrunning; r++)
+			if (running[r].user_id == uids[i] && running[r].start_time >= 0)
+				users[i].usage += fairshare_accrue(
+					&fw, fairshare_billing(&fw, running[r].cpus, running[r].gpus),
+					running[r].start_time, now, now);
+	}
+	*out = users;
+	*n = nu;
+out:
+	free(uids), free(gids), free(usage_ids), free(usage), free(usage_at);
+	return rc;
+}
+
+static int scheduler_load_accounts(struct scheduler *s, struct scheduler_plan *p, int64_t now)
+{
+	int rc = scheduler_users(s->srv, s->st, now, p->running, p->nrunning, &p->users, &p->nusers);
+	if (rc == 0)
+		rc = store_groups_list(s->st, &p->group_rows, &p->ngroups);
+	if (rc < 0)
+		return rc;
+	p->groups = xcalloc(p->ngroups ? p->ngroups : 1, sizeof *p->groups);
+	for (size_t i = 0; i < p->ngroups; i++) {
+		const struct store_group *g = &p->group_rows[i];
+		p->groups[i] = (struct sched_group){ .id = g->id, .weight = g->fairshare_weight,
+						     .max_gpus = g->max_gpus, .max_cpus = g->max_cpus,
+						     .max_jobs = g->max_jobs };
+	}
+	return 0;
+}
+
+static int scheduler_build(struct scheduler *s, struct store_job *jobs, size_t n,
+			   struct scheduler_plan *p, int64_t now)
+{
+	memset(p, 0, sizeof *p);
+	p->running = xcalloc(n ? n : 1, sizeof *p->running);
+	p->pending = xcalloc(n ? n : 1, sizeof *p->pending);
+	p->pending_rows = xcalloc(n ? n : 1, sizeof *p->pending_rows);
+	p->afters = xcalloc(n ? n : 1, sizeof *p->afters);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(jobs[i].state, "running") == 0) {
+			scheduler_job_to_sched(s->srv, &jobs[i], &p->running[p->nrunning++]);
+		} else if (strcmp(jobs[i].state, "pending") == 0) {
+			struct sched_job *sj = &p->pending[p->npending];
+			scheduler_job_to_sched(s->srv, &jobs[i], sj);
+			p->afters[p->npending] = scheduler_parse_after(jobs[i].after, &sj->nafter);
+			sj->after = p->afters[p->npending];
+			p->pending_rows[p->npending++] = &jobs[i];
+		}
+	}
+	const struct inventory *inv = &s->srv->inv;
+	p->node = (struct sched_node){ .name = inv->hostname, .cpus = inv->cpus, .mem_mb = inv->mem_mb,
+				       .ngpus = inv->ngpus };
+	return scheduler_load_accounts(s, p, now);
+}
+
+/* ---- starting -------------------------------------------------------- */
+
+static void scheduler_start_failed(struct scheduler *s, const struct store_job *j, const char *dir,
+				   const char *why)
+{
+	log_warn("job %lld could not start: %s", (long long)j->id, why);
+	char *path = xasprintf("%s/stderr", dir);
+	char *line = xasprintf("kaon: job %lld could not start: %s\n", (long long)j->id, why);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd >= 0) {
+		(void)fsio_write_all(fd, line, strlen(line));
+		close(fd);
+	}
+	free(line);
+	free(path);
+	/* The executor may already have written a status (exec failure): the
+	 * next pass records it. Otherwise record the failure now. */
+	struct exec_status es;
+	if (exec_local_status(dir, &es) == 0 && es.state == EXEC_ENDED)
+		return;
+	if (store_job_end(s->st, j->id, "failed", "start_failed", time(NULL), -1, 0, 0, -1) < 0)
+		log_error("scheduler: could not record the failure of job %lld", (long long)j->id);
+}
+
+static void scheduler_start_job(struct scheduler *s, const struct store_job *j, uint64_t gpu_mask)
+{
+	char *dir = scheduler_job_dir(s->srv, j->id);
+	char *cause = NULL;
+	struct jobenv env;
+	int rc = jobenv_prepare(s->srv, s->st, j, dir, gpu_mask, &env, &cause);
+	if (rc == 0) {
+		rc = exec_local_start(&env.job, &cause);
+		jobenv_clear(&env);
+	}
+	if (rc < 0)
+		scheduler_start_failed(s, j, dir, cause ? cause : "unknown error");
+	else
+		log_info("job %lld started for %s (%d cpus, %lld MiB, gpus [%s])", (long long)j->id,
+			 j->username, j->cpus, (long long)j->mem_mb, env.gpu_list);
+	free(cause);
+	free(dir);
+}
+
+/* Commit one decision; 0, 1 when the job was marked started, or a store
+ * error. A job that stopped being pending meanwhile (cancelled or held
+ * through the API) is skipped, not an error. */
+static int scheduler_apply_one(struct scheduler *s, const struct store_job *j,
+			       const struct sched_decision *d, int64_t now)
+{
+	char gpus[256];
+	int rc;
+	switch (d->action) {
+	case SCHED_START:
+		jobenv_gpu_list(&s->srv->inv, d->gpu_mask, gpus, sizeof gpus);
+		rc = store_job_start(s->st, j->id, now, s->srv->inv.hostname, gpus);
+		return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
+	case SCHED_CANCEL:
+		rc = store_job_cancel_pending(s->st, j->id, "dependency_failed", now);
+		return rc == -ENOENT ? 0 : rc;
+	case SCHED_WAIT:
+		break;
+	}
+	const char *reason = sched_reason_name(d->reason);
+	double dp = j->priority - d->priority;
+	if (j->reason && strcmp(j->reason, reason) == 0 && j->est_start == d->est_start &&
+	    dp < SCHEDULER_PRIORITY_EPSILON && dp > -SCHEDULER_PRIORITY_EPSILON)
+		return 0; /* unchanged: spare the write */
+	return store_job_plan(s->st, j->id, reason, d->priority, d->est_start);
+}
+
+static void scheduler_apply(struct scheduler *s, struct scheduler_plan *p,
+			    const struct sched_decision *d)
+{
+	if (store_begin(s->st) < 0)
+		return;
+	int64_t now = time(NULL);
+	bool *go = xcalloc(p->npending ? p->npending : 1, sizeof *go);
+	int rc = 0;
+	for (size_t i = 0; i < p->npending && rc >= 0; i++) {
+		rc = scheduler_apply_one(s, p->pending_rows[i], &d[i], now);
+		go[i] = rc == 1;
+	}
+	/* Commit before acting: a start is recorded before its process exists,
+	 * so a crash in between shows as a lost job, never a ghost. */
+	if (rc < 0 || store_commit(s->st) < 0) {
+		store_rollback(s->st);
+		log_error("scheduler: could not commit the plan; retrying next pass");
+	} else {
+		for (size_t i = 0; i < p->npending; i++)
+			if (go[i])
+				scheduler_start_job(s, p->pending_rows[i], d[i].gpu_mask);
+	}
+	free(go);
+}
+
+static void scheduler_pass(struct scheduler *s)
+{
+	int64_t now = time(NULL);
+	struct store_job *jobs = NULL;
+	size_t n = 0;
+	exec_local_reap();
+	if (store_jobs_live(s->st, &jobs, &n) < 0) {
+		log_error("scheduler: cannot read the live jobs");
+		return;
+	}
+	if (scheduler_collect_ends(s, jobs, n, now) > 0)
+		http_stream_wake(s->srv); /* log followers: send their end events */
+	struct scheduler_plan p;
+	if (scheduler_build(s, jobs, n, &p, now) == 0 && p.npending > 0) {
+		struct sched_input in = {
+			.now = now, .params = s->sp, .nodes = &p.node, .nnodes = 1,
+			.groups = p.groups, .ngroups = p.ngroups, .users = p.users, .nusers = p.nusers,
+			.running = p.running, .nrunning = p.nrunning, .pending = p.pending,
+			.npending = p.npending, .dep_state = scheduler_dep_state, .dep_ctx = s,
+		};
+		struct sched_decision *d = xcalloc(p.npending, sizeof *d);
+		sched_plan(&in, d);
+		scheduler_apply(s, &p, d);
+		free(d);
+	}
+	scheduler_plan_free(&p);
+	store_jobs_free(jobs, n);
+}
+
+/* ---- thread ---------------------------------------------------------- */
+
+static void scheduler_drain(int fd)
+{
+	char buf[256];
+	while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0 || (errno == EINTR))
+		;
+}
+
+static void *scheduler_main(void *arg)
+{
+	struct scheduler *s = arg;
+	while (!atomic_load(&s->stop)) {
+		scheduler_pass(s);
+		struct pollfd fds[2] = { { .fd = s->kick_fd, .events = POLLIN },
+					 { .fd = s->notify_fd, .events = POLLIN } };
+		int rc = poll(fds, s->notify_fd >= 0 ? 2 : 1, SCHEDULER_TICK_MS);
+		if (rc < 0 && errno != EINTR)
+			log_warn("scheduler: poll failed: %s", strerror(errno));
+		uint64_t v;
+		if (fds[0].revents & POLLIN && read(s->kick_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+			log_warn("scheduler: eventfd read failed: %s", strerror(errno));
+		if (s->notify_fd >= 0 && fds[1].revents & POLLIN)
+			scheduler_drain(s->notify_fd);
+	}
+	return NULL;
+}
+
+static int scheduler_notify_open(struct scheduler *s)
+{
+	s->notify_path = xasprintf("%s/run/notify.sock", s->srv->cfg->data_dir);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(s->notify_path) >= sizeof sa.sun_path) {
+		log_warn("scheduler: %s is too long for a socket; polling job ends every second",
+			 s->notify_path);
+		free(s->notify_path);
+		s->notify_path = NULL;
+		return -1;
+	}
+	char *run = xasprintf("%s/run", s->srv->cfg->data_dir);
+	int rc = fsio_mkdir_p(run, 0711);
+	free(run);
+	memcpy(sa.sun_path, s->notify_path, strlen(s->notify_path) + 1);
+	unlink(s->notify_path);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (rc < 0 || fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		log_warn("scheduler: cannot bind %s (%s); polling job ends every second",
+			 s->notify_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(s->notify_path);
+		s->notify_path = NULL;
+		return -1;
+	}
+	/* Supervisors of jobs run as root (they drop privileges only for the
+	 * job itself), so the socket need not be open to users. */
+	chmod(s->notify_path, 0600);
+	return fd;
+}
+
+const char *scheduler_notify_path(const struct server *srv)
+{
+	return srv->sched ? srv->sched->notify_path : NULL;
+}
+
+void scheduler_weights(const struct config *cfg, struct fairshare_weights *fw)
+{
+	fairshare_weights_default(fw);
+	fw->w_cpu = (double)cfg->w_cpu;
+	fw->w_gpu = (double)cfg->w_gpu;
+	fw->half_life_s = cfg->half_life_s;
+}
+
+int scheduler_start(struct server *srv, char **cause)
+{
+	const struct config *cfg = srv->cfg;
+	struct scheduler *s = xcalloc(1, sizeof *s);
+	s->srv = srv;
+	scheduler_weights(cfg, &s->fw);
+	sched_params_default(&s->sp);
+	s->sp.w_fairshare = (double)cfg->w_fairshare;
+	s->sp.w_age = (double)cfg->w_age;
+	s->sp.max_age_s = cfg->max_age_s;
+	char *path = xasprintf("%s/kaon.db", cfg->data_dir);
+	int rc = store_open(path, &s->st, cause);
+	free(path);
+	if (rc < 0)
+		goto fail;
+	s->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->kick_fd < 0) {
+		*cause = xasprintf("eventfd() failed: %s", strerror(errno));
+		goto fail;
+	}
+	s->notify_fd = scheduler_notify_open(s);
+	srv->sched = s;
+	if ((rc = pthread_create(&s->thread, NULL, scheduler_main, s)) != 0) {
+		*cause = xasprintf("pthread_create() failed for the scheduler: %s", strerror(rc));
+		srv->sched = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	store_close(s->st);
+	if (s->kick_fd > 0)
+		close(s->kick_fd);
+	free(s->notify_path);
+	free(s);
+	return -1;
+}
+
+void scheduler_stop(struct server *srv)
+{
+	struct scheduler *s = srv->sched;
+	if (!s)
+		return;
+	atomic_store(&s->stop, true);
+	scheduler_kick(srv);
+	pthread_join(s->thread, NULL);
+	srv->sched = NULL;
+	close(s->kick_fd);
+	if (s->notify_fd >= 0) {
+		close(s->notify_fd);
+		unlink(s->notify_path);
+	}
+	free(s->notify_path);
+	store_close(s->st);
+	free(s);
+}
+
+int scheduler_cancel(struct server *srv, struct store *st, int64_t job_id)
+{
+	const char *state;
+	int rc = store_job_state(st, job_id, &state);
+	if (rc < 0)
+		return rc;
+	if (strcmp(state, "pending") == 0) {
+		rc = store_job_cancel_pending(st, job_id, NULL, time(NULL));
+		if (rc == -ENOENT) /* started meanwhile: cancel it running */
+			return scheduler_cancel(srv, st, job_id);
+	} else if (strcmp(state, "running") == 0) {
+		char *dir = scheduler_job_dir(srv, job_id);
+		rc = exec_local_cancel(dir);
+		free(dir);
+	} else {
+		return -EALREADY;
+	}
+	scheduler_kick(srv);
+	return rc;
+}
