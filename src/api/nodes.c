@@ -58,8 +58,8 @@ void api_nodes(struct http_req *req, struct http_resp *resp)
 					inv->gpus[g].model, "uuid", inv->gpus[g].uuid, "mem_mb",
 					(json_int_t)inv->gpus[g].mem_mb, "fake", inv->gpus[g].fake != 0,
 					"job", holder[g] ? json_integer(holder[g]) : json_null()));
-	json_t *node = json_pack("{s:s,s:i,s:I,s:I,s:I,s:i,s:o}", "name", inv->hostname, "cpus",
-				 inv->cpus, "mem_mb", (json_int_t)inv->mem_mb, "cpus_used",
+	json_t *node = json_pack("{s:s,s:i,s:i,s:I,s:I,s:I,s:i,s:o}", "name", inv->hostname, "cpus",
+				 inv->cpus, "oversubscribe", (int)req->srv->cfg->oversubscribe, "mem_mb", (json_int_t)inv->mem_mb, "cpus_used",
 				 (json_int_t)cpus_used, "mem_used_mb", (json_int_t)mem_used,
 				 "running_jobs", (int)n, "gpus", gpus);
 	store_jobs_free(js, n);

@@ -96,9 +96,15 @@ static void cluster_nodes_print(const json_t *ans)
 			ngpus++;
 		}
 		output_table_add(nodes, output_str(node, "name"));
-		output_table_addf(nodes, "%lld/%lld used",
-				  (long long)cluster_int(node, "cpus_used"),
-				  (long long)cluster_int(node, "cpus"));
+		long long over = cluster_int(node, "oversubscribe");
+		if (over > 1)
+			output_table_addf(nodes, "%lld/%lld used (x%lld)",
+					  (long long)cluster_int(node, "cpus_used"),
+					  (long long)cluster_int(node, "cpus"), over);
+		else
+			output_table_addf(nodes, "%lld/%lld used",
+					  (long long)cluster_int(node, "cpus_used"),
+					  (long long)cluster_int(node, "cpus"));
 		output_table_addf(nodes, "%s/%s used",
 				  output_size_mb(cluster_int(node, "mem_used_mb"), b1),
 				  output_size_mb(cluster_int(node, "mem_mb"), b2));

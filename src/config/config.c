@@ -42,6 +42,7 @@ static const struct config_key config_keys[] = {
 	INT("node", "fake_gpus", fake_gpus, 0, 64),
 	INT("node", "cpus_reserved", cpus_reserved, 0, 1 << 20),
 	INT("node", "mem_reserved_mb", mem_reserved_mb, 0, (int64_t)1 << 40),
+	INT("node", "oversubscribe", oversubscribe, 1, 64),
 	INT("sched", "half_life_s", half_life_s, 0, (int64_t)10 * 366 * 86400),
 	INT("sched", "w_fairshare", w_fairshare, 0, 1000000000),
 	INT("sched", "w_age", w_age, 0, 1000000000),
@@ -76,6 +77,7 @@ void config_defaults(struct config *c)
 	c->w_cpu = 1;
 	c->w_gpu = 10;
 	c->grace_s = 10;
+	c->oversubscribe = 1;
 	c->max_array = 10000;
 }
 

@@ -6,7 +6,7 @@
  *   [auth]     session_ttl_s, login_max_failures, login_ip_max_failures,
  *              login_lockout_s, hash_slots
  *   [accounts] home_root, unix_min_uid, default_group
- *   [node]     fake_gpus, cpus_reserved, mem_reserved_mb
+ *   [node]     fake_gpus, cpus_reserved, mem_reserved_mb, oversubscribe
  *   [sched]    half_life_s, w_fairshare, w_age, max_age_s, w_cpu, w_gpu,
  *              grace_s, max_array
  *
@@ -39,6 +39,9 @@ struct config {
 	int64_t fake_gpus;
 	int64_t cpus_reserved;
 	int64_t mem_reserved_mb;
+	/* Jobs that may share one CPU (Slurm's OverSubscribe=FORCE:N); a
+	 * job still asks for no more CPUs than the node has. */
+	int64_t oversubscribe;
 	/* [sched] */
 	int64_t half_life_s;
 	int64_t w_fairshare, w_age, max_age_s;

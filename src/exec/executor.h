@@ -16,10 +16,9 @@
  * so a restarted daemon re-attaches from the directory alone:
  *
  *   DIR/stdout, DIR/stderr   the job's output (appended)
- *   DIR/supervisor           "PID STARTTIME\n" of the supervisor (starttime
+ *   DIR/supervisor           "PID STARTTIME JOBPID\n": the supervisor (starttime
  *                            from /proc/PID/stat, so a reused pid is not
- *                            mistaken for it)
- *   DIR/started              written when the job process was exec'd
+ *                            mistaken for it) and the job's main process
  *   DIR/status               JSON written once at the end, atomically:
  *     {"exit_code":N|null,"signal":N|null,"oom":bool,"timeout":bool,
  *      "cancelled":bool,"start_time":T,"end_time":T,"cpu_seconds":X,
@@ -84,6 +83,15 @@ int exec_local_init(const char *data_dir, char **cause);
  * been exec'd (0) or failed to start (negative, *cause says why: exec
  * errno, bad user, bad workdir, cgroup failure). */
 int exec_local_start(const struct exec_job *job, char **cause);
+/* The same in two halves, so that a caller starting many jobs forks all
+ * their supervisors before it waits for the first report: the starts then
+ * overlap instead of queueing behind each other. begin prepares and forks
+ * (nothing of *job is needed after it returns); finish waits for the
+ * report, frees *s and returns what exec_local_start would. Every begin
+ * that returned 0 must be finished. */
+struct exec_start;
+int exec_local_begin(const struct exec_job *job, struct exec_start **s, char **cause);
+int exec_local_finish(struct exec_start *s, char **cause);
 /* Read the job directory (and check the supervisor is alive). */
 int exec_local_status(const char *dir, struct exec_status *out);
 /* Ask the job's supervisor to end the job (SIGTERM, grace, SIGKILL). */

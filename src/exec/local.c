@@ -83,16 +83,24 @@ int exec_local_init(const char *data_dir, char **cause)
 	return 0;
 }
 
-int exec_local_start(const struct exec_job *job, char **cause)
+/* A start in flight: forked, its report not yet read. */
+struct exec_start {
+	int64_t job_id;
+	int reportfd; /* read end of the close-on-exec pipe */
+	pid_t pid;
+	struct spawn_plan *sp; /* for the failure message */
+};
+
+int exec_local_begin(const struct exec_job *job, struct exec_start **out, char **cause)
 {
 	struct cgroup_job *cg = NULL;
 	struct spawn_plan *sp = NULL;
 	struct supervisor_plan *plan = NULL;
 	char *absdir = NULL;
 	int fds[2] = { -1, -1 };
-	bool handed = false; /* the supervisor owns (and removes) the groups */
 	int rc;
 
+	*out = NULL;
 	if (!job || !job->dir || !job->argv || !job->argv[0]) {
 		*cause = xstrdup("job has no directory or no command");
 		return -EINVAL;
@@ -129,7 +137,6 @@ int exec_local_start(const struct exec_job *job, char **cause)
 	int fork_errno = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(fds[1]);
-	fds[1] = -1;
 	if (pid < 0) {
 		rc = -fork_errno;
 		*cause = xasprintf("fork() failed while starting job %lld: %s",
@@ -137,52 +144,64 @@ int exec_local_start(const struct exec_job *job, char **cause)
 		log_error("%s", *cause);
 		goto fail;
 	}
+	/* From here on the supervisor owns (and removes) the groups. */
 	local_children_add(pid);
-	handed = true;
+	struct exec_start *s = xcalloc(1, sizeof *s);
+	*s = (struct exec_start){ .job_id = job->job_id, .reportfd = fds[0], .pid = pid, .sp = sp };
+	supervisor_plan_free(plan);
+	cgroup_job_free(cg);
+	free(absdir);
+	*out = s;
+	return 0;
 
+fail:
+	if (fds[0] >= 0)
+		close(fds[0]);
+	supervisor_plan_free(plan);
+	spawn_plan_free(sp);
+	if (cg)
+		cgroup_job_remove(cg);
+	cgroup_job_free(cg);
+	free(absdir);
+	return rc;
+}
+
+int exec_local_finish(struct exec_start *s, char **cause)
+{
 	struct supervisor_report rep;
 	size_t got = 0;
+	int rc = 0;
 	while (got < sizeof rep) {
-		ssize_t n = read(fds[0], (char *)&rep + got, sizeof rep - got);
+		ssize_t n = read(s->reportfd, (char *)&rep + got, sizeof rep - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		got += (size_t)n;
 	}
-	close(fds[0]);
-	fds[0] = -1;
 	if (got != sizeof rep) {
 		*cause = xasprintf("the supervisor of job %lld died before starting it",
-				   (long long)job->job_id);
+				   (long long)s->job_id);
 		rc = -ECHILD;
-		goto fail;
-	}
-	if (!rep.ok) {
-		*cause = spawn_failure_message(&rep.failure, sp);
+	} else if (!rep.ok) {
+		*cause = spawn_failure_message(&rep.failure, s->sp);
 		rc = rep.failure.err > 0 ? -rep.failure.err : -EIO;
-		log_info("job %lld failed to start: %s", (long long)job->job_id, *cause);
-		goto fail;
+		log_info("job %lld failed to start: %s", (long long)s->job_id, *cause);
+	} else {
+		log_debug("job %lld started under supervisor %ld", (long long)s->job_id,
+			  (long)s->pid);
 	}
-	log_debug("job %lld started under supervisor %ld", (long long)job->job_id, (long)pid);
-	supervisor_plan_free(plan);
-	spawn_plan_free(sp);
-	cgroup_job_free(cg);
-	free(absdir);
-	return 0;
-
-fail:
-	if (fds[0] >= 0)
-		close(fds[0]);
-	if (fds[1] >= 0)
-		close(fds[1]);
-	supervisor_plan_free(plan);
-	spawn_plan_free(sp);
-	if (cg && !handed)
-		cgroup_job_remove(cg);
-	cgroup_job_free(cg);
-	free(absdir);
+	close(s->reportfd);
+	spawn_plan_free(s->sp);
+	free(s);
 	return rc;
+}
+
+int exec_local_start(const struct exec_job *job, char **cause)
+{
+	struct exec_start *s;
+	int rc = exec_local_begin(job, &s, cause);
+	return rc < 0 ? rc : exec_local_finish(s, cause);
 }
 
 /* ---- reading a job directory --------------------------------------------- */

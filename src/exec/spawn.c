@@ -15,10 +15,12 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -117,6 +119,7 @@ int spawn_plan_new(const struct exec_job *job, const char *absdir, const struct 
 		goto fail;
 
 	p->argv = job->argv;
+	p->file = xstrdup(job->argv[0]);
 	p->envp = job->envp ? job->envp : empty_env;
 	p->path = spawn_default_path;
 	for (char *const *e = p->envp; *e; e++)
@@ -151,6 +154,7 @@ void spawn_plan_free(struct spawn_plan *p)
 		return;
 	free(p->sh_argv);
 	free(p->workdir);
+	free(p->file);
 	free(p->stdout_path);
 	free(p->stderr_path);
 	free(p->groups);
@@ -159,7 +163,7 @@ void spawn_plan_free(struct spawn_plan *p)
 
 char *spawn_failure_message(const struct spawn_failure *f, const struct spawn_plan *p)
 {
-	const char *file = p->argv[0];
+	const char *file = p->file;
 	const char *why = strerror(f->err);
 	switch (f->stage) {
 	case SPAWN_STAGE_EXEC:
@@ -186,10 +190,8 @@ char *spawn_failure_message(const struct spawn_failure *f, const struct spawn_pl
 		return xasprintf("setrlimit(RLIMIT_NPROC, %d): %s", p->nproc_limit, why);
 	case SPAWN_STAGE_SUPERVISOR:
 		return xasprintf("writing the supervisor file: %s", why);
-	case SPAWN_STAGE_PIPE:
-		return xasprintf("pipe() in the supervisor: %s", why);
 	case SPAWN_STAGE_FORK:
-		return xasprintf("fork() in the supervisor: %s", why);
+		return xasprintf("clone() in the supervisor: %s", why);
 	default:
 		return xasprintf("setting up the job (stage %d): %s", f->stage, why);
 	}
@@ -197,13 +199,12 @@ char *spawn_failure_message(const struct spawn_failure *f, const struct spawn_pl
 
 /* ---- job child (async-signal-safe from here on) ------------------------- */
 
-static _Noreturn void spawn_child_fail(int errfd, int stage, int err)
+/* The child shares the supervisor's memory (see spawn_run): it reports a
+ * failure by writing it there, then exits; the supervisor, suspended until
+ * then, reads it when it resumes. */
+static _Noreturn void spawn_child_fail(struct spawn_failure *out, int stage, int err)
 {
-	struct spawn_failure f = { .stage = stage, .err = err };
-	ssize_t n;
-	do
-		n = write(errfd, &f, sizeof f);
-	while (n < 0 && errno == EINTR);
+	*(volatile struct spawn_failure *)out = (struct spawn_failure){ .stage = stage, .err = err };
 	_exit(127);
 }
 
@@ -251,7 +252,7 @@ static int spawn_child_dup(int fd, int to)
 	return rc;
 }
 
-/* Every fd above stderr close-on-exec, errfd included (it already is):
+/* Every fd above stderr close-on-exec:
  * one system call instead of a loop over RLIMIT_NOFILE. */
 static void spawn_child_cloexec_all(void)
 {
@@ -326,57 +327,62 @@ static int spawn_child_exec(const struct spawn_plan *p)
 	return eacces ? EACCES : ENOENT;
 }
 
-static _Noreturn void spawn_child(const struct spawn_plan *p, int errfd, pid_t supervisor)
+static _Noreturn void spawn_child(const struct spawn_plan *p, struct spawn_failure *failure,
+				  pid_t supervisor)
 {
 	if (setsid() < 0)
-		spawn_child_fail(errfd, SPAWN_STAGE_SETSID, errno);
+		spawn_child_fail(failure, SPAWN_STAGE_SETSID, errno);
 	/* Join before anything else runs as the job: its memory and every
 	 * process it forks are then accounted to and killed with the group. */
 	if (p->cgroup) {
 		int rc = cgroup_job_join(p->cgroup, getpid());
 		if (rc < 0)
-			spawn_child_fail(errfd, SPAWN_STAGE_CGROUP, -rc);
+			spawn_child_fail(failure, SPAWN_STAGE_CGROUP, -rc);
 	}
 
 	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || spawn_child_dup(fd, STDIN_FILENO) < 0)
-		spawn_child_fail(errfd, SPAWN_STAGE_STDIN, errno);
+		spawn_child_fail(failure, SPAWN_STAGE_STDIN, errno);
 	fd = spawn_child_output(p, p->stdout_path);
 	if (fd < 0 || (fd = spawn_child_dup(fd, STDOUT_FILENO)) < 0)
-		spawn_child_fail(errfd, SPAWN_STAGE_STDOUT, -fd);
+		spawn_child_fail(failure, SPAWN_STAGE_STDOUT, -fd);
 	fd = spawn_child_output(p, p->stderr_path);
 	if (fd < 0 || (fd = spawn_child_dup(fd, STDERR_FILENO)) < 0)
-		spawn_child_fail(errfd, SPAWN_STAGE_STDERR, -fd);
+		spawn_child_fail(failure, SPAWN_STAGE_STDERR, -fd);
 
 	if (p->setcreds) {
-		if (setgroups((size_t)p->ngroups, p->groups) < 0)
-			spawn_child_fail(errfd, SPAWN_STAGE_SETGROUPS, errno);
-		if (setgid(p->gid) < 0)
-			spawn_child_fail(errfd, SPAWN_STAGE_SETGID, errno);
-		if (setuid(p->uid) < 0)
-			spawn_child_fail(errfd, SPAWN_STAGE_SETUID, errno);
+		/* Raw system calls: glibc's wrappers would broadcast the
+		 * change to the threads glibc believes this process has, and
+		 * this child shares the supervisor's memory, glibc's thread
+		 * list included. The kernel changes this task alone. */
+		if (syscall(SYS_setgroups, (size_t)p->ngroups, p->groups) < 0)
+			spawn_child_fail(failure, SPAWN_STAGE_SETGROUPS, errno);
+		if (syscall(SYS_setgid, p->gid) < 0)
+			spawn_child_fail(failure, SPAWN_STAGE_SETGID, errno);
+		if (syscall(SYS_setuid, p->uid) < 0)
+			spawn_child_fail(failure, SPAWN_STAGE_SETUID, errno);
 		/* Paranoia (h2o's setuidgid does the same): root must be gone
 		 * for good. */
 		if (getuid() != p->uid || geteuid() != p->uid || getegid() != p->gid ||
-		    setuid(0) == 0)
-			spawn_child_fail(errfd, SPAWN_STAGE_SETUID, EPERM);
+		    syscall(SYS_setuid, 0) == 0)
+			spawn_child_fail(failure, SPAWN_STAGE_SETUID, EPERM);
 	}
 	/* After setuid: the kernel checks RLIMIT_NPROC at setuid time against
 	 * the limit then in force, and refuses the exec if it was exceeded. */
 	if (p->nproc_limit > 0) {
 		struct rlimit rl = { (rlim_t)p->nproc_limit, (rlim_t)p->nproc_limit };
 		if (setrlimit(RLIMIT_NPROC, &rl) < 0)
-			spawn_child_fail(errfd, SPAWN_STAGE_RLIMIT, errno);
+			spawn_child_fail(failure, SPAWN_STAGE_RLIMIT, errno);
 	}
 	/* A job whose supervisor was killed has nobody to record its end:
 	 * end it too. Set after setuid, which clears it. */
 	if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		spawn_child_fail(errfd, SPAWN_STAGE_PDEATHSIG, errno);
+		spawn_child_fail(failure, SPAWN_STAGE_PDEATHSIG, errno);
 	if (getppid() != supervisor)
 		_exit(127);
 	/* As the user, so a workdir the user may not enter is refused. */
 	if (chdir(p->workdir) < 0)
-		spawn_child_fail(errfd, SPAWN_STAGE_CHDIR, errno);
+		spawn_child_fail(failure, SPAWN_STAGE_CHDIR, errno);
 
 	/* Handlers are reset by exec, ignored signals are not. */
 	struct sigaction sa;
@@ -390,49 +396,63 @@ static _Noreturn void spawn_child(const struct spawn_plan *p, int errfd, pid_t s
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
-	spawn_child_fail(errfd, SPAWN_STAGE_EXEC, spawn_child_exec(p));
+	spawn_child_fail(failure, SPAWN_STAGE_EXEC, spawn_child_exec(p));
 }
 
+struct spawn_child_args {
+	const struct spawn_plan *plan;
+	struct spawn_failure *failure;
+	pid_t supervisor;
+};
+
+static int spawn_child_entry(void *arg)
+{
+	const struct spawn_child_args *a = arg;
+	spawn_child(a->plan, a->failure, a->supervisor);
+}
+
+/*
+ * The job child is made the way posix_spawn makes its children: clone with
+ * CLONE_VM | CLONE_VFORK on a stack of its own. It shares the supervisor's
+ * memory until it execs, so no page table is copied (the supervisor is a
+ * fork of the whole daemon; copying and tearing down its page tables was
+ * the largest cost of a short job), and the supervisor is suspended until
+ * the child has exec'd or exited, which is exactly the hand-over it waits
+ * for. The child writes nothing shared but its failure report (and errno,
+ * which the supervisor does not read).
+ */
 int spawn_run(const struct spawn_plan *p, pid_t *pid, struct spawn_failure *failure)
 {
-	int fds[2];
+	enum { STACK_SIZE = 128 * 1024 };
 	*pid = -1;
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		*failure = (struct spawn_failure){ SPAWN_STAGE_PIPE, errno };
-		return -1;
-	}
-	pid_t self = getpid();
-	/* _Fork: the async-signal-safe fork (no atfork handlers, no
-	 * sanitizer interceptor taking locks a dead thread may hold). */
-	pid_t child = _Fork();
-	if (child < 0) {
+	void *stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
 		*failure = (struct spawn_failure){ SPAWN_STAGE_FORK, errno };
-		close(fds[0]);
-		close(fds[1]);
 		return -1;
 	}
-	if (child == 0) {
-		close(fds[0]);
-		spawn_child(p, fds[1], self);
+	struct spawn_failure f = { .stage = 0, .err = 0 };
+	struct spawn_child_args args = { p, &f, getpid() };
+	/* No handler of the supervisor may run on the child's stack. */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t child = clone(spawn_child_entry, (char *)stack + STACK_SIZE,
+			    CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+	int clone_errno = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, STACK_SIZE);
+	if (child < 0) {
+		*failure = (struct spawn_failure){ SPAWN_STAGE_FORK, clone_errno };
+		return -1;
 	}
-	close(fds[1]);
 	*pid = child;
-	struct spawn_failure f;
-	size_t got = 0;
-	while (got < sizeof f) {
-		ssize_t n = read(fds[0], (char *)&f + got, sizeof f - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fds[0]);
-	if (got == sizeof f) {
-		*failure = f;
+	struct spawn_failure seen = *(volatile struct spawn_failure *)&f;
+	if (seen.stage != 0) {
+		*failure = seen;
 		return -1;
 	}
-	return 0; /* EOF: the exec closed the pipe */
+	return 0; /* it exec'd */
 }
 
 /* ---- async-signal-safe helpers ------------------------------------------ */
@@ -516,32 +536,19 @@ int spawn_file_write(const char *path, const char *s)
 	return rc;
 }
 
-int spawn_file_replace(const char *tmp, const char *path, const char *dir, const void *buf,
-		       size_t len, bool durable)
+int spawn_file_replace(const char *tmp, const char *path, const void *buf, size_t len)
 {
 	(void)unlink(tmp);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	int rc = spawn_fd_write_all(fd, buf, len);
-	if (rc == 0 && durable && fsync(fd) < 0)
-		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = -errno;
-	if (rc < 0) {
+	if (rc < 0)
 		(void)unlink(tmp);
-		return rc;
-	}
-	if (durable) {
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0)
-			return -errno;
-		if (fsync(dfd) < 0)
-			rc = -errno;
-		close(dfd);
-	}
 	return rc;
 }
 

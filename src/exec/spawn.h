@@ -22,9 +22,10 @@
  * and no pids controller limits the job, a parent-death signal so the job
  * does not outlive a killed supervisor, chdir to the workdir as the user,
  * signal dispositions and mask reset, every inherited fd marked
- * close-on-exec, then execve along the job's own PATH. Any failure is
- * written as a struct spawn_failure on a close-on-exec pipe (EOF on it
- * means the exec succeeded) and the child exits 127.
+ * close-on-exec, then execve along the job's own PATH. The child shares
+ * the supervisor's memory until it execs (clone with CLONE_VM |
+ * CLONE_VFORK, like posix_spawn), so any failure is written straight into
+ * the supervisor's struct spawn_failure before the child exits 127.
  */
 #ifndef KAON_EXEC_SPAWN_H
 #define KAON_EXEC_SPAWN_H
@@ -40,8 +41,7 @@ struct cgroup_job;
 /* Where setting up a job failed; stored in struct spawn_failure. */
 enum spawn_stage {
 	SPAWN_STAGE_NONE = 0,
-	SPAWN_STAGE_PIPE,       /* pipe2 in the supervisor */
-	SPAWN_STAGE_FORK,       /* _Fork in the supervisor */
+	SPAWN_STAGE_FORK,       /* clone (or its stack) in the supervisor */
 	SPAWN_STAGE_SUPERVISOR, /* writing DIR/supervisor */
 	SPAWN_STAGE_SETSID,
 	SPAWN_STAGE_CGROUP,
@@ -64,7 +64,8 @@ struct spawn_failure {
 
 /* Everything the job child needs, resolved before any fork. */
 struct spawn_plan {
-	char *const *argv;   /* borrowed from the exec_job */
+	char *const *argv;   /* borrowed from the exec_job: valid until the fork */
+	char *file;          /* argv[0], owned: failure messages come after the fork */
 	char *const *envp;   /* borrowed; never NULL (an empty list instead) */
 	char **sh_argv;      /* /bin/sh FILE ARGS... for ENOEXEC, as execvp does */
 	const char *path;    /* PATH from envp, or a default */
@@ -87,9 +88,9 @@ void spawn_plan_free(struct spawn_plan *plan);
 /* A message for a failure reported by spawn_run (caller frees). */
 char *spawn_failure_message(const struct spawn_failure *f, const struct spawn_plan *plan);
 
-/* Supervisor side (async-signal-safe). Forks the job child with _Fork and
- * waits until it has exec'd (0, *pid set) or failed (-1, *failure set;
- * *pid is the child to reap, or -1 when no child was forked). */
+/* Supervisor side (async-signal-safe). Starts the job child (see above)
+ * and returns once it has exec'd (0, *pid set) or failed (-1, *failure
+ * set; *pid is the child to reap, or -1 when no child was made). */
 int spawn_run(const struct spawn_plan *plan, pid_t *pid, struct spawn_failure *failure);
 
 /*
@@ -105,11 +106,11 @@ bool spawn_path_join(char *dst, size_t cap, const char *a, const char *b);
 ssize_t spawn_file_read(const char *path, char *buf, size_t cap);
 /* Open an existing file for writing and write s (cgroup control files); 0 or -errno. */
 int spawn_file_write(const char *path, const char *s);
-/* Replace path by tmp + rename; with durable, fsync the file and dirfd's
- * directory too. tmp is unlinked first and created O_EXCL|O_NOFOLLOW so a
- * planted symlink is never followed. 0 or -errno. */
-int spawn_file_replace(const char *tmp, const char *path, const char *dir, const void *buf,
-		       size_t len, bool durable);
+/* Replace path by tmp + rename, so a reader sees the old file or the whole
+ * new one. Not fsync'd (see supervisor_finish). tmp is unlinked first and
+ * created O_EXCL|O_NOFOLLOW so a planted symlink is never followed. 0 or
+ * -errno. */
+int spawn_file_replace(const char *tmp, const char *path, const void *buf, size_t len);
 /* Value of "KEY N" at the start of a line in text (cgroup stat files);
  * false when absent. */
 bool spawn_text_key(const char *text, const char *key, int64_t *out);

@@ -42,8 +42,6 @@ struct supervisor_plan *supervisor_plan_new(const struct exec_job *job, const ch
 	p->dir = xstrdup(absdir);
 	p->supervisor_path = xasprintf("%s/supervisor", absdir);
 	p->supervisor_tmp = xasprintf("%s/.supervisor.tmp", absdir);
-	p->started_path = xasprintf("%s/started", absdir);
-	p->started_tmp = xasprintf("%s/.started.tmp", absdir);
 	p->status_path = xasprintf("%s/status", absdir);
 	p->status_tmp = xasprintf("%s/.status.tmp", absdir);
 	p->spawn = sp;
@@ -74,8 +72,6 @@ void supervisor_plan_free(struct supervisor_plan *p)
 	free(p->dir);
 	free(p->supervisor_path);
 	free(p->supervisor_tmp);
-	free(p->started_path);
-	free(p->started_tmp);
 	free(p->status_path);
 	free(p->status_tmp);
 	free(p);
@@ -229,7 +225,8 @@ static int supervisor_fds(int reportfd)
 	return reportfd;
 }
 
-static int supervisor_write_pidfile(const struct supervisor_plan *p)
+/* DIR/supervisor: "PID STARTTIME JOBPID\n", written once the job runs. */
+static int supervisor_write_pidfile(const struct supervisor_plan *p, pid_t child)
 {
 	int64_t starttime;
 	int rc = spawn_proc_starttime(0, &starttime, NULL);
@@ -240,9 +237,10 @@ static int supervisor_write_pidfile(const struct supervisor_plan *p)
 	supervisor_put_i64(&b, getpid());
 	supervisor_put(&b, " ");
 	supervisor_put_i64(&b, starttime);
+	supervisor_put(&b, " ");
+	supervisor_put_i64(&b, child);
 	supervisor_put(&b, "\n");
-	return spawn_file_replace(p->supervisor_tmp, p->supervisor_path, p->dir, line, b.len,
-				  false);
+	return spawn_file_replace(p->supervisor_tmp, p->supervisor_path, line, b.len);
 }
 
 /* Signal every process of the job: its cgroup when it has one, else its
@@ -274,7 +272,11 @@ static _Noreturn void supervisor_finish(const struct supervisor_plan *p, struct 
 		cgroup_job_remove(p->cgroup);
 	char json[512];
 	size_t len = supervisor_status_json(e, json, sizeof json);
-	int rc = spawn_file_replace(p->status_tmp, p->status_path, p->dir, json, len, true);
+	/* Not fsync'd: the daemon's commit of the end to the store is the
+	 * durable record; a power loss in the moment between this write and
+	 * that commit records the job as lost. An fsync here cost every job
+	 * a disk flush. */
+	int rc = spawn_file_replace(p->status_tmp, p->status_path, json, len);
 	supervisor_notify(p);
 	_exit(rc < 0 ? 1 : 0);
 }
@@ -300,7 +302,7 @@ static _Noreturn void supervisor_fail(const struct supervisor_plan *p, int repor
 	e.end_time = supervisor_wallclock();
 	char json[512];
 	size_t len = supervisor_status_json(&e, json, sizeof json);
-	(void)spawn_file_replace(p->status_tmp, p->status_path, p->dir, json, len, true);
+	(void)spawn_file_replace(p->status_tmp, p->status_path, json, len);
 	struct supervisor_report r = { .ok = 0, .failure = *f };
 	supervisor_report(reportfd, &r);
 	supervisor_notify(p);
@@ -318,26 +320,26 @@ _Noreturn void supervisor_run(const struct supervisor_plan *p, int reportfd)
 	(void)syscall(SYS_prctl, PR_SET_NAME, SUPERVISOR_COMM, 0, 0, 0);
 
 	int64_t start_time = supervisor_wallclock();
-	int rc = chdir(p->dir) < 0 ? -errno : supervisor_write_pidfile(p);
-	if (rc < 0) {
-		struct spawn_failure f = { SPAWN_STAGE_SUPERVISOR, -rc };
+	if (chdir(p->dir) < 0) {
+		struct spawn_failure f = { SPAWN_STAGE_SUPERVISOR, errno };
 		supervisor_fail(p, reportfd, &f, -1, start_time);
 	}
 
 	pid_t child;
 	struct spawn_failure f;
-	start_time = supervisor_wallclock();
 	int64_t t0 = spawn_now_ms();
 	if (spawn_run(p->spawn, &child, &f) < 0)
 		supervisor_fail(p, reportfd, &f, child, start_time);
+	/* Before the report: once the daemon hears "started", cancel and
+	 * status find this supervisor through the file. */
+	int rc = supervisor_write_pidfile(p, child);
+	if (rc < 0) {
+		supervisor_signal(p, child, SIGKILL);
+		(void)kill(child, SIGKILL);
+		f = (struct spawn_failure){ SPAWN_STAGE_SUPERVISOR, -rc };
+		supervisor_fail(p, reportfd, &f, child, start_time);
+	}
 
-	char line[64];
-	struct supervisor_buf b = { line, 0, sizeof line };
-	supervisor_put_i64(&b, child);
-	supervisor_put(&b, " ");
-	supervisor_put_i64(&b, start_time);
-	supervisor_put(&b, "\n");
-	(void)spawn_file_replace(p->started_tmp, p->started_path, p->dir, line, b.len, false);
 	struct supervisor_report ok = { .ok = 1 };
 	supervisor_report(reportfd, &ok);
 

@@ -51,7 +51,6 @@ struct supervisor_plan {
 	int grace_s;
 	char *dir; /* absolute */
 	char *supervisor_path, *supervisor_tmp;
-	char *started_path, *started_tmp;
 	char *status_path, *status_tmp;
 	bool notify;
 	struct sockaddr_un notify_addr;

@@ -6,7 +6,7 @@
  * user-facing description is docs/scheduling.md.
  *
  * Why it is shaped this way:
- * - Pure and deterministic: the daemon and `kaon simulate` call the same
+ * - Pure and deterministic: the daemon and the tests call the same
  *   function, and a bad decision is reproduced from its input alone. Every
  *   sort has a total order (ties end on the input index).
  * - Cost: O(n log n) for the priority sort, O(nodes) per pending job for

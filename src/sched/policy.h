@@ -6,8 +6,7 @@
  *
  * Pure: no I/O, no clock, no globals, no allocation visible to the caller
  * (internal scratch is freed before returning). The daemon feeds it the
- * wall clock and the store; tests and `kaon simulate` feed it a virtual
- * clock. The same input always gives the same output (ties broken by job
+ * wall clock and the store; tests feed it a virtual clock. The same input always gives the same output (ties broken by job
  * id), so a policy bug is reproducible from its input alone.
  *
  * Priority (higher runs first), documented for users in docs/scheduling.md:

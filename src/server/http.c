@@ -62,6 +62,7 @@ static struct store *http_store_get(struct server *srv)
 		free(cause);
 		http_thread_store = NULL;
 	} else {
+		store_autocheckpoint_off(http_thread_store); /* the scheduler checkpoints */
 		pthread_mutex_lock(&http_stores.lock);
 		http_stores.all = xrealloc(http_stores.all, (http_stores.n + 1) * sizeof *http_stores.all);
 		http_stores.all[http_stores.n++] = http_thread_store;

@@ -35,7 +35,7 @@
 #include "store/jobs.h"
 #include "store/users.h"
 
-enum { SCHEDULER_TICK_MS = 1000, SCHEDULER_PRIORITY_EPSILON = 1 };
+enum { SCHEDULER_TICK_MS = 1000, SCHEDULER_PRIORITY_EPSILON = 1, SCHEDULER_LAUNCH_BATCH = 32 };
 
 struct scheduler {
 	struct server *srv;
@@ -269,7 +269,7 @@ static int scheduler_build(struct scheduler *s, struct store_job *jobs, size_t n
 		}
 	}
 	const struct inventory *inv = &s->srv->inv;
-	p->node = (struct sched_node){ .name = inv->hostname, .cpus = inv->cpus, .mem_mb = inv->mem_mb,
+	p->node = (struct sched_node){ .name = inv->hostname, .cpus = inv->cpus * (int)s->srv->cfg->oversubscribe, .mem_mb = inv->mem_mb,
 				       .ngpus = inv->ngpus };
 	return scheduler_load_accounts(s, p, now);
 }
@@ -298,23 +298,47 @@ static void scheduler_start_failed(struct scheduler *s, const struct store_job *
 		log_error("scheduler: could not record the failure of job %lld", (long long)j->id);
 }
 
-static void scheduler_start_job(struct scheduler *s, const struct store_job *j, uint64_t gpu_mask)
+/* One start of a pass, between its fork and its report. */
+struct scheduler_launch {
+	const struct store_job *job;
+	struct exec_start *start; /* NULL: failed before the fork */
+	char *cause;
+	char gpus[sizeof((struct jobenv *)0)->gpu_list];
+};
+
+/* Prepare and fork; the report is read by scheduler_launch_finish. */
+static void scheduler_launch_begin(struct scheduler *s, struct scheduler_launch *l,
+				   const struct store_job *j, uint64_t gpu_mask)
 {
 	char *dir = scheduler_job_dir(s->srv, j->id);
-	char *cause = NULL;
 	struct jobenv env;
-	int rc = jobenv_prepare(s->srv, s->st, j, dir, gpu_mask, &env, &cause);
+	*l = (struct scheduler_launch){ .job = j };
+	int rc = jobenv_prepare(s->srv, s->st, j, dir, gpu_mask, &env, &l->cause);
 	if (rc == 0) {
-		rc = exec_local_start(&env.job, &cause);
+		snprintf(l->gpus, sizeof l->gpus, "%s", env.gpu_list);
+		rc = exec_local_begin(&env.job, &l->start, &l->cause);
 		jobenv_clear(&env);
 	}
 	if (rc < 0)
-		scheduler_start_failed(s, j, dir, cause ? cause : "unknown error");
-	else
-		log_info("job %lld started for %s (%d cpus, %lld MiB, gpus [%s])", (long long)j->id,
-			 j->username, j->cpus, (long long)j->mem_mb, env.gpu_list);
-	free(cause);
+		scheduler_start_failed(s, j, dir, l->cause ? l->cause : "unknown error");
 	free(dir);
+}
+
+static void scheduler_launch_finish(struct scheduler *s, struct scheduler_launch *l)
+{
+	const struct store_job *j = l->job;
+	if (l->start) {
+		if (exec_local_finish(l->start, &l->cause) < 0) {
+			char *dir = scheduler_job_dir(s->srv, j->id);
+			scheduler_start_failed(s, j, dir, l->cause ? l->cause : "unknown error");
+			free(dir);
+		} else {
+			log_info("job %lld started for %s (%d cpus, %lld MiB, gpus [%s])",
+				 (long long)j->id, j->username, j->cpus, (long long)j->mem_mb,
+				 l->gpus);
+		}
+	}
+	free(l->cause);
 }
 
 /* Commit one decision; 0, 1 when the job was marked started, or a store
@@ -362,9 +386,20 @@ static void scheduler_apply(struct scheduler *s, struct scheduler_plan *p,
 		store_rollback(s->st);
 		log_error("scheduler: could not commit the plan; retrying next pass");
 	} else {
-		for (size_t i = 0; i < p->npending; i++)
-			if (go[i])
-				scheduler_start_job(s, p->pending_rows[i], d[i].gpu_mask);
+		/* Fork a batch of supervisors, then read their reports: the
+		 * starts overlap instead of each waiting for the one before.
+		 * Batches bound the pipes held open at once. */
+		struct scheduler_launch l[SCHEDULER_LAUNCH_BATCH];
+		size_t nl = 0;
+		for (size_t i = 0; i <= p->npending; i++) {
+			if (i < p->npending && go[i])
+				scheduler_launch_begin(s, &l[nl++], p->pending_rows[i], d[i].gpu_mask);
+			if (nl == SCHEDULER_LAUNCH_BATCH || (i == p->npending && nl > 0)) {
+				for (size_t k = 0; k < nl; k++)
+					scheduler_launch_finish(s, &l[k]);
+				nl = 0;
+			}
+		}
 	}
 	free(go);
 }
@@ -410,8 +445,16 @@ static void scheduler_drain(int fd)
 static void *scheduler_main(void *arg)
 {
 	struct scheduler *s = arg;
+	int64_t last_checkpoint = 0;
 	while (!atomic_load(&s->stop)) {
 		scheduler_pass(s);
+		/* Request threads never checkpoint (see store/db.h): the log
+		 * their writes grow is copied back here, off the request path. */
+		int64_t now = time(NULL);
+		if (now != last_checkpoint) {
+			(void)store_checkpoint(s->st);
+			last_checkpoint = now;
+		}
 		struct pollfd fds[2] = { { .fd = s->kick_fd, .events = POLLIN },
 					 { .fd = s->notify_fd, .events = POLLIN } };
 		int rc = poll(fds, s->notify_fd >= 0 ? 2 : 1, SCHEDULER_TICK_MS);

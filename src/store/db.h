@@ -31,6 +31,15 @@ void store_close(struct store *st);
 /* The schema version this binary migrates to. */
 int store_schema_version(void);
 
+/* Checkpoints copy the write-ahead log back into the database and sync
+ * it: tens of milliseconds on a slow disk, paid by whichever commit
+ * crosses the threshold. Connections that answer requests turn automatic
+ * checkpoints off so no request pays for one; the scheduler's connection
+ * keeps them and also calls store_checkpoint() when idle (PASSIVE: never
+ * waits for readers or writers). */
+void store_autocheckpoint_off(struct store *st);
+int store_checkpoint(struct store *st);
+
 /* BEGIN IMMEDIATE: take the write lock now, so a transaction never fails
  * half-way with SQLITE_BUSY on its first write. */
 int store_begin(struct store *st);

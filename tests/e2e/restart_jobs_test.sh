@@ -6,8 +6,9 @@
 # again; the pending ones start after the restart; every job ends with its
 # true status and its full output.
 #
-# Each running job takes one CPU, so as many run at once as the machine has
-# CPUs (at most 20); 20 more wait behind them.
+# 20 jobs run and 20 wait: each job takes one CPU, the node is
+# oversubscribed ([node] oversubscribe) so that 20 fit on any machine, and
+# the owner's group may run 20 at once, so the next 20 wait behind them.
 . "$(dirname "$0")/lib.sh"
 
 printf '[sched]\ngrace_s = 1\n' >"$T/kaon.ini"
@@ -17,16 +18,27 @@ ADMIN_TOKEN=$ADMIN
 use_token "$ADMIN"
 api GET /api/v1/nodes
 CPUS=$(jq -r '.nodes[0].cpus' <<<"$BODY")
-R=$((CPUS < 20 ? CPUS : 20)) P=20
-[ "$R" -ge 2 ] || { skip "this test needs 2 CPUs (the machine has $CPUS)"; stop_server; finish; }
+R=20 P=20
+OVER=$(((R + CPUS - 1) / CPUS))
+stop_server
+printf '[sched]\ngrace_s = 1\n[node]\noversubscribe = %d\n' "$OVER" >"$T/kaon.ini"
+start_server --config "$T/kaon.ini" || { fail "server starts with oversubscribe = $OVER"; finish; }
+use_token "$ADMIN"
+api GET /api/v1/nodes
+check_jq --argjson o "$OVER" '.nodes[0].oversubscribe == $o' "the node lets $OVER jobs share a CPU ($CPUS CPUs)"
+api GET /api/v1/me
+GROUP=$(jq -r '.groups[0]' <<<"$BODY")
+api PATCH "/api/v1/groups/$GROUP" '{"max_jobs":20,"max_cpus":null}'
+check_status 200 "the admin's group $GROUP may run $R jobs at once"
 
 # Running jobs: the even ones end while the daemon is down, the first of
 # them with exit 7; the odd ones are still running when it comes back.
+# Each waits for its go file, so the test decides when they end.
 declare -A WANT_STATE WANT_EXIT WANT_LOG
 run_ids=() short_ids=() long_ids=()
 for ((k = 0; k < R; k++)); do
-	if ((k % 2 == 0)); then s=2 e=$((k == 0 ? 7 : 0)); else s=7 e=0; fi
-	submit "{\"name\":\"run$k\",\"command\":[\"sh\",\"-c\",\"echo start-\$KAON_JOB_ID; sleep $s; echo done-\$KAON_JOB_ID; exit $e\"],
+	if ((k % 2 == 0)); then go=$T/go-short e=$((k == 0 ? 7 : 0)); else go=$T/go-long e=0; fi
+	submit "{\"name\":\"run$k\",\"command\":[\"sh\",\"-c\",\"echo start-\$KAON_JOB_ID; while [ ! -e $go ]; do sleep 0.1; done; echo done-\$KAON_JOB_ID; exit $e\"],
 		\"resources\":{\"cpus\":1,\"mem_mb\":64}}"
 	check_status 201 "submit running job $k"
 	run_ids+=("$JOB")
@@ -65,6 +77,7 @@ SERVER_PID=
 killed_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 check "the daemon is gone" eval '! curl -s --max-time 2 "$URL/api/v1/me" >/dev/null'
 # While it is down, the short jobs finish under their supervisors.
+touch "$T/go-short"
 ok=true
 for id in "${short_ids[@]}"; do
 	for ((i = 0; i < 100; i++)); do
@@ -91,8 +104,13 @@ for id in "${short_ids[@]}"; do
 	check_jq --arg k "$killed_at" --arg r "$restarted_at" '.end_time >= $k and .end_time < $r' \
 		"... and its real end time (after the kill, before the restart)"
 done
+api GET '/api/v1/jobs?state=running&limit=1000'
+long_json=$(printf '%s\n' "${long_ids[@]}" | jq -s .)
+check_jq --argjson l "$long_json" '[.jobs[].id] as $r | $l - $r == []' \
+	"after the restart the ${#long_ids[@]} long jobs are running again"
+touch "$T/go-long"
 for id in "${long_ids[@]}" "${pend_ids[@]}"; do
-	job_wait "$id" "completed,failed,cancelled,timeout,oom,lost" 40
+	job_wait "$id" "completed,failed,cancelled,timeout,oom,lost" 60
 done
 api GET '/api/v1/jobs?limit=1000'
 check_jq '[.jobs[] | select(.state == "lost")] | length == 0' "no job is lost"
