@@ -718,6 +718,8 @@ int http_start(struct server *srv, char **cause)
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
 		MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, srv,
 		MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+		/* Bigger reads for uploads; pages are only touched when used. */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024,
 		MHD_OPTION_CONNECTION_LIMIT, 4096u,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_ARRAY, cert ? tls_opts : &tls_opts[2],
