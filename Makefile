@@ -103,6 +103,7 @@ test: deps
 bench: deps build/kaon
 	bench/http
 	bench/sched
+	bench/files
 
 format:
 	clang-format -i $(SRCS) $(TEST_SRCS) tests/harness.c tests/harness.h tests/fuzz/*.c tools/*.c $(wildcard src/*/*.h)

@@ -51,6 +51,21 @@ void api_jobs_log(struct http_req *req, struct http_resp *resp);
 void api_nodes(struct http_req *req, struct http_resp *resp);
 void api_share(struct http_req *req, struct http_resp *resp);
 
+/* files.c (see api/files.h) */
+void api_files_get(struct http_req *req, struct http_resp *resp);
+void api_files_put(struct http_req *req, struct http_resp *resp);
+void api_files_post(struct http_req *req, struct http_resp *resp);
+void api_files_delete(struct http_req *req, struct http_resp *resp);
+void api_datasets_list(struct http_req *req, struct http_resp *resp);
+void api_datasets_get(struct http_req *req, struct http_resp *resp);
+void api_datasets_create(struct http_req *req, struct http_resp *resp);
+void api_datasets_delete(struct http_req *req, struct http_resp *resp);
+/* uploads.c */
+void api_uploads_create(struct http_req *req, struct http_resp *resp);
+void api_uploads_get(struct http_req *req, struct http_resp *resp);
+void api_uploads_put(struct http_req *req, struct http_resp *resp);
+void api_uploads_delete(struct http_req *req, struct http_resp *resp);
+
 /* A Unix time as an RFC 3339 UTC string, or null when t < 0. */
 json_t *api_time_json(int64_t t);
 /* A job as the API shows it; command and workdir only with details. */

@@ -51,6 +51,10 @@ static const struct config_key config_keys[] = {
 	INT("sched", "w_gpu", w_gpu, 0, 1000000),
 	INT("sched", "grace_s", grace_s, 0, 3600),
 	INT("sched", "max_array", max_array, 1, 1000000),
+	INT("files", "quota_mib", quota_mib, 0, (int64_t)1 << 40),
+	INT("files", "min_free_mib", min_free_mib, 0, (int64_t)1 << 40),
+	INT("files", "upload_ttl_s", upload_ttl_s, 60, (int64_t)366 * 86400),
+	STR("files", "shared_root", shared_root),
 };
 
 void config_defaults(struct config *c)
@@ -79,6 +83,8 @@ void config_defaults(struct config *c)
 	c->grace_s = 10;
 	c->oversubscribe = 1;
 	c->max_array = 10000;
+	c->min_free_mib = 64;
+	c->upload_ttl_s = 86400;
 }
 
 int config_set(struct config *c, const char *section, const char *key, const char *value,
@@ -152,6 +158,8 @@ int config_finish(struct config *c, char **cause)
 	c->data_dir = xstrdup(abs);
 	if (!c->home_root)
 		c->home_root = xasprintf("%s/home", c->data_dir);
+	if (!c->shared_root)
+		c->shared_root = xasprintf("%s/shared", c->data_dir);
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
 		*cause = xstrdup("TLS needs both a certificate and a key (--tls-cert and --tls-key)");
 		return -1;

@@ -9,6 +9,7 @@
  *   [node]     fake_gpus, cpus_reserved, mem_reserved_mb, oversubscribe
  *   [sched]    half_life_s, w_fairshare, w_age, max_age_s, w_cpu, w_gpu,
  *              grace_s, max_array
+ *   [files]    quota_mib, min_free_mib, upload_ttl_s, shared_root
  *
  * docs/config.md describes each key; keep it in step with config_keys[].
  */
@@ -48,6 +49,11 @@ struct config {
 	int64_t w_cpu, w_gpu; /* billing weights */
 	int64_t grace_s;      /* SIGTERM to SIGKILL at cancel and wall time */
 	int64_t max_array;    /* elements in one array submission */
+	/* [files] */
+	int64_t quota_mib;    /* per-user bytes in the home, 0: no quota */
+	int64_t min_free_mib; /* uploads never leave less free on the disk */
+	int64_t upload_ttl_s; /* resumable uploads untouched this long expire */
+	char *shared_root;    /* default DATA/shared: one folder per dataset */
 };
 
 void config_defaults(struct config *c);

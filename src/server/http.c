@@ -6,7 +6,8 @@
  * handler several times per request: first with the headers (we set up
  * the context and answer nothing, so keep-alive stays on), then once per
  * body chunk, then a last time with no data, when we dispatch and queue
- * the answer.
+ * the answer. Routes with a streamed body (ROUTE_STREAM_BODY) are
+ * dispatched on the first call instead, and their sink takes the chunks.
  */
 #include "server/http.h"
 
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "lib/fsio.h"
@@ -29,8 +31,14 @@
 #include "server/static.h"
 #include "store/db.h"
 
-/* Per-request state, from the first call to the completion callback. */
+/* Per-request state, from the URI-log callback (which sees the request
+ * line before anything is decoded) to the completion callback. */
 struct http_ctx {
+	char *target; /* the request-target as sent */
+	bool started; /* the access handler has seen the headers */
+	bool sinking; /* a streamed body goes to sink */
+	struct http_sink sink;
+	struct http_req req; /* kept for sink.end() */
 	char *body;
 	size_t len, cap, max;
 	bool too_large;
@@ -118,6 +126,13 @@ json_t *http_req_json(struct http_req *req, struct http_resp *resp)
 	return j;
 }
 
+void http_req_sink(struct http_req *req, const struct http_sink *sink)
+{
+	struct http_ctx *ctx = req->priv;
+	ctx->sink = *sink;
+	ctx->sinking = true;
+}
+
 /* ---- responses ------------------------------------------------------- */
 
 void http_resp_header(struct http_resp *resp, const char *name, const char *value)
@@ -199,8 +214,22 @@ void http_resp_errno(struct http_resp *resp, int err, const char *fmt, ...)
 	free(what);
 }
 
+void http_resp_file(struct http_resp *resp, int status, const char *content_type, int fd,
+		    unsigned long long offset, unsigned long long len)
+{
+	http_resp_set_body(resp, NULL, len, content_type);
+	resp->status = status;
+	if (resp->has_fd)
+		close(resp->fd);
+	resp->has_fd = true;
+	resp->fd = fd;
+	resp->fd_offset = offset;
+}
+
 static void http_resp_release(struct http_resp *resp)
 {
+	if (resp->has_fd)
+		close(resp->fd);
 	if (resp->stream && resp->stream_release)
 		resp->stream_release(resp->stream_ctx);
 	free(resp->body);
@@ -369,6 +398,10 @@ static enum MHD_Result http_queue(struct server *srv, struct MHD_Connection *con
 						      http_stream_read, st, http_stream_free);
 		if (!r)
 			http_stream_free(st);
+	} else if (resp->has_fd) {
+		r = MHD_create_response_from_fd_at_offset64(resp->len, resp->fd, resp->fd_offset);
+		if (r)
+			resp->has_fd = false; /* owned by the response now */
 	} else if (resp->static_body)
 		r = MHD_create_response_from_buffer(resp->len, (void *)resp->static_body,
 						    MHD_RESPMEM_PERSISTENT);
@@ -408,6 +441,70 @@ static void http_client_addr(struct MHD_Connection *conn, char *out, size_t len)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
 }
 
+/* ---- streamed request bodies ----------------------------------------- */
+
+static bool http_stream_route(const char *method, const char *url)
+{
+	if (strncmp(url, "/api/", 5) != 0)
+		return false;
+	struct http_req probe = { 0 };
+	bool known;
+	char allow[64];
+	const struct route *r = routes_match(method, url, &probe, &known, allow, sizeof allow);
+	return r && (r->flags & ROUTE_STREAM_BODY);
+}
+
+/* The headers of a streamed-body request are in: route, authenticate and
+ * let the handler choose to sink the body or answer now. */
+static enum MHD_Result http_sink_begin(struct server *srv, struct MHD_Connection *conn,
+				       struct http_ctx *ctx, const char *method, const char *url)
+{
+	ctx->req = (struct http_req){
+		.method = method,
+		.path = url,
+		.target = ctx->target,
+		.body = "",
+		.srv = srv,
+		.conn = conn,
+		.priv = ctx,
+		.tls = srv->cfg->tls_cert != NULL,
+	};
+	http_client_addr(conn, ctx->req.client_addr, sizeof ctx->req.client_addr);
+	struct http_resp resp = { .status = 200 };
+	http_dispatch(srv, &ctx->req, &resp);
+	if (ctx->req.via != HTTP_AUTH_NONE)
+		memcpy(ctx->user, ctx->req.who.username, sizeof ctx->user);
+	if (ctx->sinking) {
+		http_resp_release(&resp);
+		return MHD_YES;
+	}
+	/* Answered before the body: libmicrohttpd skips "100 Continue" and
+	 * closes the connection after the answer. */
+	enum MHD_Result ok = http_queue(srv, conn, ctx, &resp, true);
+	http_resp_release(&resp);
+	ctx->answered = true;
+	return ok;
+}
+
+static enum MHD_Result http_sink_feed(struct server *srv, struct MHD_Connection *conn,
+				      struct http_ctx *ctx, const char *data, size_t *size)
+{
+	struct http_resp resp = { .status = 200 };
+	if (*size > 0) {
+		size_t n = *size;
+		*size = 0;
+		if (ctx->sink.write(ctx->sink.ctx, data, n, &resp) == 0)
+			return MHD_YES;
+	} else {
+		ctx->req.store = http_store_get(srv);
+		ctx->sink.end(ctx->sink.ctx, &ctx->req, &resp);
+	}
+	enum MHD_Result ok = http_queue(srv, conn, ctx, &resp, true);
+	http_resp_release(&resp);
+	ctx->answered = true;
+	return ok;
+}
+
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
 				   const char *method, const char *version, const char *upload_data,
 				   size_t *upload_data_size, void **con_cls)
@@ -415,12 +512,18 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 	struct server *srv = cls;
 	struct http_ctx *ctx = *con_cls;
 
-	if (!ctx) {
+	if (!ctx) { /* no URI-log call: cannot happen, but stay safe */
 		ctx = xcalloc(1, sizeof *ctx);
+		ctx->target = xstrdup(url);
+		*con_cls = ctx;
+	}
+	if (!ctx->started) {
+		ctx->started = true;
 		clock_gettime(CLOCK_MONOTONIC, &ctx->start);
 		ctx->what = xasprintf("%s %s", method, url);
 		ctx->max = (size_t)srv->cfg->max_body_kib * 1024;
-		*con_cls = ctx;
+		if (http_stream_route(method, url))
+			return http_sink_begin(srv, conn, ctx, method, url);
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		if (!cl || strtoull(cl, NULL, 10) <= ctx->max)
 			return MHD_YES; /* answer on a later call: keeps keep-alive */
@@ -440,6 +543,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (ctx->sinking)
+		return http_sink_feed(srv, conn, ctx, upload_data, upload_data_size);
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
@@ -469,6 +574,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		struct http_req req = {
 			.method = method,
 			.path = url,
+			.target = ctx->target,
+			.priv = ctx,
 			.body = ctx->body ? ctx->body : "",
 			.body_len = ctx->len,
 			.srv = srv,
@@ -488,12 +595,25 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 	return ok;
 }
 
+static void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_ctx *ctx = xcalloc(1, sizeof *ctx);
+	ctx->target = xstrdup(uri);
+	return ctx;
+}
+
 static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			   enum MHD_RequestTerminationCode toe)
 {
 	struct http_ctx *ctx = *con_cls;
 	if (!ctx)
 		return;
+	if (!ctx->started) { /* refused by libmicrohttpd before our handler ran */
+		free(ctx->target);
+		free(ctx);
+		*con_cls = NULL;
+		return;
+	}
 	struct timespec end;
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	double ms = (double)(end.tv_sec - ctx->start.tv_sec) * 1e3 +
@@ -503,6 +623,9 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 	log_info("http: %s %s %d %.1fms user=%s%s", addr, ctx->what, ctx->status, ms,
 		 ctx->user[0] ? ctx->user : "-",
 		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	if (ctx->sinking && ctx->sink.release)
+		ctx->sink.release(ctx->sink.ctx);
+	free(ctx->target);
 	free(ctx->what);
 	free(ctx->body);
 	free(ctx);
@@ -594,7 +717,10 @@ int http_start(struct server *srv, char **cause)
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+		MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, srv,
 		MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+		/* Bigger reads for uploads; pages are only touched when used. */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024,
 		MHD_OPTION_CONNECTION_LIMIT, 4096u,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_ARRAY, cert ? tls_opts : &tls_opts[2],

@@ -6,6 +6,13 @@
  * table (routes.c), authenticates (auth.c), and calls the handler with a
  * request and an empty response to fill. Handlers never see libmicrohttpd.
  *
+ * Routes flagged ROUTE_STREAM_BODY (uploads) are different: their handler
+ * runs as soon as the headers are in, after routing and authentication
+ * and before any byte of the body is read. It either answers at once (an
+ * error: the body is then never read) or hands a sink to http_req_sink(),
+ * which takes the body chunk by chunk at constant memory and answers at
+ * the end.
+ *
  * Handlers run on a worker thread of the pool and may block briefly (a
  * store query, a password hash). req->store is that thread's own database
  * connection.
@@ -28,7 +35,8 @@ enum http_auth_via { HTTP_AUTH_NONE, HTTP_AUTH_COOKIE, HTTP_AUTH_TOKEN };
 
 struct http_req {
 	const char *method;
-	const char *path;
+	const char *path;   /* percent-decoded by libmicrohttpd */
+	const char *target; /* the request-target as sent: not decoded, with the query */
 	const char *body; /* NUL-terminated; body_len excludes the NUL */
 	size_t body_len;
 	char client_addr[64];
@@ -40,6 +48,7 @@ struct http_req {
 	struct store *store;
 	struct server *srv;
 	void *conn; /* the libmicrohttpd connection, for http.c only */
+	void *priv; /* http.c's per-request state */
 };
 
 struct http_resp;
@@ -62,6 +71,9 @@ struct http_resp {
 	const char *content_type;
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t nheaders;
+	bool has_fd; /* set by http_resp_file: send len bytes of fd from offset */
+	int fd;
+	unsigned long long fd_offset;
 };
 
 
@@ -99,6 +111,28 @@ void http_resp_stream(struct http_resp *resp, int status, const char *content_ty
 		      http_stream_fn next, void (*release)(void *ctx), void *ctx);
 /* Wake every sleeping stream now (something they may wait for changed). */
 void http_stream_wake(struct server *srv);
+
+/* Answer with len bytes of the open file fd from offset (sendfile where
+ * the connection allows). The response owns fd from here on, and closes
+ * it however the request ends. */
+void http_resp_file(struct http_resp *resp, int status, const char *content_type, int fd,
+		    unsigned long long offset, unsigned long long len);
+
+/* A streamed request body (ROUTE_STREAM_BODY routes). write() gets each
+ * chunk as it arrives and returns 0, or -1 after filling resp with an
+ * error (the rest of the body is then dropped and the connection closed).
+ * end() runs once the whole body is in and fills resp. release() runs
+ * last however the request ends (a client gone mid-body included), so it
+ * is where a half-written upload is undone. */
+struct http_sink {
+	int (*write)(void *ctx, const char *data, size_t len, struct http_resp *resp);
+	void (*end)(void *ctx, struct http_req *req, struct http_resp *resp);
+	void (*release)(void *ctx);
+	void *ctx;
+};
+/* From a ROUTE_STREAM_BODY handler: take the body through sink instead of
+ * answering now. */
+void http_req_sink(struct http_req *req, const struct http_sink *sink);
 
 /* Start serving per srv's config; 0 or -1 with *cause. */
 int http_start(struct server *srv, char **cause);

@@ -7,38 +7,52 @@
 #include "server/static.h"
 
 const struct route routes[] = {
-	{ "POST", "/api/v1/login", api_login, ROUTE_PUBLIC },
-	{ "POST", "/api/v1/logout", api_logout, ROUTE_USER },
-	{ "GET", "/api/v1/me", api_me, ROUTE_USER },
-	{ "POST", "/api/v1/me/password", api_me_password, ROUTE_USER },
-	{ "GET", "/api/v1/openapi.json", api_openapi, ROUTE_PUBLIC },
-	{ "GET", "/api/v1/tokens", api_tokens_list, ROUTE_USER },
-	{ "POST", "/api/v1/tokens", api_tokens_create, ROUTE_USER },
-	{ "DELETE", "/api/v1/tokens/{id}", api_tokens_delete, ROUTE_USER },
-	{ "GET", "/api/v1/users", api_users_list, ROUTE_ADMIN },
-	{ "POST", "/api/v1/users", api_users_create, ROUTE_ADMIN },
-	{ "GET", "/api/v1/users/{name}", api_users_get, ROUTE_ADMIN },
-	{ "PATCH", "/api/v1/users/{name}", api_users_update, ROUTE_ADMIN },
-	{ "DELETE", "/api/v1/users/{name}", api_users_delete, ROUTE_ADMIN },
-	{ "POST", "/api/v1/jobs", api_jobs_create, ROUTE_USER },
-	{ "GET", "/api/v1/jobs", api_jobs_list, ROUTE_USER },
-	{ "GET", "/api/v1/jobs/{id}", api_jobs_get, ROUTE_USER },
-	{ "POST", "/api/v1/jobs/{id}/cancel", api_jobs_cancel, ROUTE_USER },
-	{ "POST", "/api/v1/jobs/{id}/hold", api_jobs_hold, ROUTE_USER },
-	{ "POST", "/api/v1/jobs/{id}/release", api_jobs_release, ROUTE_USER },
-	{ "GET", "/api/v1/jobs/{id}/log", api_jobs_log, ROUTE_USER },
-	{ "GET", "/api/v1/nodes", api_nodes, ROUTE_USER },
-	{ "GET", "/api/v1/share", api_share, ROUTE_USER },
-	{ "GET", "/api/v1/groups", api_groups_list, ROUTE_ADMIN },
-	{ "POST", "/api/v1/groups", api_groups_create, ROUTE_ADMIN },
-	{ "GET", "/api/v1/groups/{name}", api_groups_get, ROUTE_ADMIN },
-	{ "PATCH", "/api/v1/groups/{name}", api_groups_update, ROUTE_ADMIN },
-	{ "DELETE", "/api/v1/groups/{name}", api_groups_delete, ROUTE_ADMIN },
+	{ "POST", "/api/v1/login", api_login, ROUTE_PUBLIC, 0 },
+	{ "POST", "/api/v1/logout", api_logout, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/me", api_me, ROUTE_USER, 0 },
+	{ "POST", "/api/v1/me/password", api_me_password, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/openapi.json", api_openapi, ROUTE_PUBLIC, 0 },
+	{ "GET", "/api/v1/tokens", api_tokens_list, ROUTE_USER, 0 },
+	{ "POST", "/api/v1/tokens", api_tokens_create, ROUTE_USER, 0 },
+	{ "DELETE", "/api/v1/tokens/{id}", api_tokens_delete, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/users", api_users_list, ROUTE_ADMIN, 0 },
+	{ "POST", "/api/v1/users", api_users_create, ROUTE_ADMIN, 0 },
+	{ "GET", "/api/v1/users/{name}", api_users_get, ROUTE_ADMIN, 0 },
+	{ "PATCH", "/api/v1/users/{name}", api_users_update, ROUTE_ADMIN, 0 },
+	{ "DELETE", "/api/v1/users/{name}", api_users_delete, ROUTE_ADMIN, 0 },
+	{ "POST", "/api/v1/jobs", api_jobs_create, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/jobs", api_jobs_list, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/jobs/{id}", api_jobs_get, ROUTE_USER, 0 },
+	{ "POST", "/api/v1/jobs/{id}/cancel", api_jobs_cancel, ROUTE_USER, 0 },
+	{ "POST", "/api/v1/jobs/{id}/hold", api_jobs_hold, ROUTE_USER, 0 },
+	{ "POST", "/api/v1/jobs/{id}/release", api_jobs_release, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/jobs/{id}/log", api_jobs_log, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/nodes", api_nodes, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/share", api_share, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/groups", api_groups_list, ROUTE_ADMIN, 0 },
+	{ "POST", "/api/v1/groups", api_groups_create, ROUTE_ADMIN, 0 },
+	{ "GET", "/api/v1/groups/{name}", api_groups_get, ROUTE_ADMIN, 0 },
+	{ "PATCH", "/api/v1/groups/{name}", api_groups_update, ROUTE_ADMIN, 0 },
+	{ "DELETE", "/api/v1/groups/{name}", api_groups_delete, ROUTE_ADMIN, 0 },
+	{ "GET", "/api/v1/files", api_files_get, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/files/{path}", api_files_get, ROUTE_USER, ROUTE_TAIL },
+	{ "PUT", "/api/v1/files/{path}", api_files_put, ROUTE_USER, ROUTE_TAIL | ROUTE_STREAM_BODY },
+	{ "POST", "/api/v1/files/{path}", api_files_post, ROUTE_USER, ROUTE_TAIL },
+	{ "DELETE", "/api/v1/files/{path}", api_files_delete, ROUTE_USER, ROUTE_TAIL },
+	{ "POST", "/api/v1/uploads", api_uploads_create, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/uploads/{id}", api_uploads_get, ROUTE_USER, 0 },
+	{ "PUT", "/api/v1/uploads/{id}", api_uploads_put, ROUTE_USER, ROUTE_STREAM_BODY },
+	{ "DELETE", "/api/v1/uploads/{id}", api_uploads_delete, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/datasets", api_datasets_list, ROUTE_USER, 0 },
+	{ "POST", "/api/v1/datasets", api_datasets_create, ROUTE_ADMIN, 0 },
+	{ "GET", "/api/v1/datasets/{name}", api_datasets_get, ROUTE_USER, 0 },
+	{ "DELETE", "/api/v1/datasets/{name}", api_datasets_delete, ROUTE_ADMIN, 0 },
+	{ "GET", "/api/v1/datasets/{name}/{path}", api_datasets_get, ROUTE_USER, ROUTE_TAIL },
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];
 
 /* Match pattern against path segment by segment; captures go to params. */
-static bool routes_match_one(const char *pattern, const char *path, const char **params,
+static bool routes_match_one(const char *pattern, const char *path, bool tail, const char **params,
 			     size_t *nparams, char *scratch, size_t scratch_len)
 {
 	size_t np = 0, used = 0;
@@ -48,6 +62,15 @@ static bool routes_match_one(const char *pattern, const char *path, const char *
 			return false;
 		p++, s++;
 		const char *pe = strchrnul(p, '/'), *se = strchrnul(s, '/');
+		if (*p == '{' && tail && !*pe) {
+			/* The rest of the path, which lives as long as the
+			 * request: no copy. */
+			if (np == HTTP_MAX_PARAMS)
+				return false;
+			params[np++] = s;
+			p = pe, s += strlen(s);
+			break;
+		}
 		if (*p == '{') {
 			size_t n = (size_t)(se - s);
 			if (n == 0 || np == HTTP_MAX_PARAMS || used + n + 1 > scratch_len)
@@ -80,7 +103,8 @@ const struct route *routes_match(const char *method, const char *path, struct ht
 	allow[0] = '\0';
 	for (size_t i = 0; i < routes_count; i++) {
 		const struct route *r = &routes[i];
-		if (!routes_match_one(r->pattern, path, params, &nparams, scratch, sizeof scratch))
+		if (!routes_match_one(r->pattern, path, r->flags & ROUTE_TAIL, params, &nparams, scratch,
+				      sizeof scratch))
 			continue;
 		/* HEAD is GET without the body; libmicrohttpd drops the body. */
 		if (strcmp(r->method, method) == 0 ||

@@ -19,11 +19,21 @@ enum route_access {
 	ROUTE_ADMIN,  /* accounts with the admin flag */
 };
 
+enum route_flags {
+	/* The last {capture} takes the rest of the path, slashes included
+	 * (/api/v1/files/{path}); it may be empty ("/api/v1/files/"). */
+	ROUTE_TAIL = 1 << 0,
+	/* The handler runs before the body is read and takes it through
+	 * http_req_sink() (see http.h); no max_body_kib limit applies. */
+	ROUTE_STREAM_BODY = 1 << 1,
+};
+
 struct route {
 	const char *method;
 	const char *pattern;
 	http_handler handler;
 	enum route_access access;
+	unsigned flags; /* enum route_flags */
 };
 
 extern const struct route routes[];

@@ -27,6 +27,7 @@ bad=
 while read -r method path; do
 	p=${path//\{id\}/1}
 	p=${p//\{name\}/nosuch$RUN_ID}
+	p=${p//\{path\}/nosuch$RUN_ID}
 	api "$method" "$p" -H 'Content-Type: application/json' --data-binary '{}'
 	if [ "$STATUS" = 404 ] || [ "$STATUS" = 405 ] || [ "$STATUS" = 000 ]; then
 		bad="$bad $method:$path($STATUS)"
