@@ -18,6 +18,16 @@
 # exit trap removes exactly the accounts whose home is under $T and no
 # other.
 
+# As root the daemon creates Unix accounts (the first-start admin is always
+# "admin"): two test runs at once on one machine, say from two checkouts,
+# would map their users onto each other's accounts and delete them under
+# each other. One machine-wide lock serialises the test files that start a
+# daemon; the wait is at most one file's run.
+if [ -z "${KAON_TESTS_LOCKED:-}" ] && command -v flock >/dev/null; then
+	export KAON_TESTS_LOCKED=1
+	exec flock -o /tmp/kaon-tests.lock bash "$0" "$@"
+fi
+
 set -u
 set -o pipefail
 
