@@ -2,8 +2,10 @@
  * exec/executor — running jobs on this machine (the local executor).
  *
  * Each job runs under a small supervisor process that outlives the
- * daemon: the daemon forks it (no exec: a job costs one exec, the job's
- * own), the supervisor detaches (setsid, reparented to init when the daemon
+ * daemon: the zygote (zygote.h), a small process the daemon forks at
+ * start, forks it on the daemon's behalf (no exec: a job costs one exec,
+ * the job's own; without a zygote the daemon forks it itself), the
+ * supervisor detaches (setsid, reparented to init when the daemon
  * dies), puts the job in its own resource group (cgroup v2 where its
  * controllers exist, else v1), starts it as the job owner's Unix account
  * (initgroups → setgid → setuid; never root when the daemon is root) in its

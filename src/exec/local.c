@@ -3,10 +3,12 @@
  * supervisor, reads job directories back, asks supervisors to cancel, and
  * reaps the supervisors this daemon forked.
  *
- * exec_local_start prepares everything in the daemon (cgroups created and
- * limited, credentials and paths resolved into a spawn_plan and a
- * supervisor_plan), then forks with all signals blocked and waits on a
- * close-on-exec pipe for the supervisor's report: exec'd, or why not. The
+ * exec_local_begin hands the job to the zygote when there is one (see
+ * zygote.h), which runs exec_local_fork_begin/finish in its own process.
+ * Those prepare everything (cgroups created and limited, credentials and
+ * paths resolved into a spawn_plan and a supervisor_plan), then fork with
+ * all signals blocked and wait on a close-on-exec pipe for the
+ * supervisor's report: exec'd, or why not. The
  * supervisor itself (supervisor.c) and the job child (spawn.c) only make
  * async-signal-safe calls on that prepared memory.
  */
@@ -25,8 +27,10 @@
 #include <unistd.h>
 
 #include "exec/cgroup.h"
+#include "exec/local.h"
 #include "exec/spawn.h"
 #include "exec/supervisor.h"
+#include "exec/zygote.h"
 #include "lib/fsio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -83,15 +87,50 @@ int exec_local_init(const char *data_dir, char **cause)
 	return 0;
 }
 
-/* A start in flight: forked, its report not yet read. */
+/* A start in flight: forked (here or by the zygote), its report not yet
+ * read. */
 struct exec_start {
 	int64_t job_id;
+	bool zygote;  /* the zygote has the request; its reply is the report */
 	int reportfd; /* read end of the close-on-exec pipe */
 	pid_t pid;
 	struct spawn_plan *sp; /* for the failure message */
 };
 
 int exec_local_begin(const struct exec_job *job, struct exec_start **out, char **cause)
+{
+	*out = NULL;
+	if (job && job->argv && job->argv[0] && zygote_running()) {
+		int rc = zygote_send(job);
+		if (rc == 0) {
+			struct exec_start *s = xcalloc(1, sizeof *s);
+			*s = (struct exec_start){ .job_id = job->job_id, .zygote = true, .reportfd = -1 };
+			*out = s;
+			return 0;
+		}
+		if (rc == -EMSGSIZE || rc == -E2BIG) {
+			*cause = xasprintf("job %lld is too large to start (arguments, environment "
+					   "or GPUs)",
+					   (long long)job->job_id);
+			return rc;
+		}
+		/* The zygote is gone: fork here instead. */
+	}
+	return exec_local_fork_begin(job, out, cause);
+}
+
+int exec_local_finish(struct exec_start *s, char **cause)
+{
+	if (!s->zygote)
+		return exec_local_fork_finish(s, cause);
+	int rc = zygote_recv(cause);
+	if (rc < 0)
+		log_info("job %lld failed to start: %s", (long long)s->job_id, *cause);
+	free(s);
+	return rc;
+}
+
+int exec_local_fork_begin(const struct exec_job *job, struct exec_start **out, char **cause)
 {
 	struct cgroup_job *cg = NULL;
 	struct spawn_plan *sp = NULL;
@@ -166,7 +205,7 @@ fail:
 	return rc;
 }
 
-int exec_local_finish(struct exec_start *s, char **cause)
+int exec_local_fork_finish(struct exec_start *s, char **cause)
 {
 	struct supervisor_report rep;
 	size_t got = 0;

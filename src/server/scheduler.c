@@ -35,7 +35,12 @@
 #include "store/jobs.h"
 #include "store/users.h"
 
-enum { SCHEDULER_TICK_MS = 1000, SCHEDULER_PRIORITY_EPSILON = 1, SCHEDULER_LAUNCH_BATCH = 32 };
+enum {
+	SCHEDULER_TICK_MS = 1000,
+	SCHEDULER_PRIORITY_EPSILON = 1,
+	SCHEDULER_LAUNCH_BATCH = 32,
+	SCHEDULER_ENDED_MAX = 1024,
+};
 
 struct scheduler {
 	struct server *srv;
@@ -47,6 +52,14 @@ struct scheduler {
 	struct store *st;
 	struct fairshare_weights fw;
 	struct sched_params sp;
+	/* Jobs whose supervisors said "ended ID" since the last pass. Only
+	 * those are looked at, except in a sweep of every running job once a
+	 * second (a lost datagram, a supervisor killed before it could say
+	 * anything) and when too many piled up to keep. */
+	int64_t ended[SCHEDULER_ENDED_MAX];
+	size_t nended;
+	bool sweep;
+	int64_t last_sweep;
 };
 
 char *scheduler_job_dir(const struct server *srv, int64_t job_id)
@@ -90,14 +103,28 @@ static void scheduler_charge(struct scheduler *s, const struct store_job *j, int
 		log_warn("scheduler: could not record usage of job %lld", (long long)j->id);
 }
 
-/* Record running jobs whose supervisors have finished; returns how many. */
+static bool scheduler_said_ended(const struct scheduler *s, int64_t id)
+{
+	for (size_t i = 0; i < s->nended; i++)
+		if (s->ended[i] == id)
+			return true;
+	return false;
+}
+
+/* Record running jobs whose supervisors have finished (those that said so,
+ * or all of them in a sweep); returns how many. */
 static int scheduler_collect_ends(struct scheduler *s, struct store_job *jobs, size_t n, int64_t now)
 {
 	int ended = 0;
 	bool in_tx = false;
+	bool sweep = s->sweep || now != s->last_sweep;
+	if (sweep) {
+		s->sweep = false;
+		s->last_sweep = now;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct store_job *j = &jobs[i];
-		if (strcmp(j->state, "running") != 0)
+		if (strcmp(j->state, "running") != 0 || (!sweep && !scheduler_said_ended(s, j->id)))
 			continue;
 		char *dir = scheduler_job_dir(s->srv, j->id);
 		struct exec_status es;
@@ -121,8 +148,10 @@ static int scheduler_collect_ends(struct scheduler *s, struct store_job *jobs, s
 	}
 	if (in_tx && store_commit(s->st) < 0) {
 		store_rollback(s->st);
+		s->sweep = true; /* try them all again next pass */
 		return 0;
 	}
+	s->nended = 0;
 	return ended;
 }
 
@@ -312,8 +341,14 @@ static void scheduler_launch_begin(struct scheduler *s, struct scheduler_launch 
 {
 	char *dir = scheduler_job_dir(s->srv, j->id);
 	struct jobenv env;
+	struct store_job full = { 0 };
 	*l = (struct scheduler_launch){ .job = j };
-	int rc = jobenv_prepare(s->srv, s->st, j, dir, gpu_mask, &env, &l->cause);
+	/* The plan was made from brief rows; a start needs the whole job. */
+	int rc = store_job_get(s->st, j->id, &full);
+	if (rc < 0)
+		l->cause = xasprintf("cannot read job %lld from the store", (long long)j->id);
+	if (rc == 0)
+		rc = jobenv_prepare(s->srv, s->st, &full, dir, gpu_mask, &env, &l->cause);
 	if (rc == 0) {
 		snprintf(l->gpus, sizeof l->gpus, "%s", env.gpu_list);
 		rc = exec_local_begin(&env.job, &l->start, &l->cause);
@@ -321,6 +356,7 @@ static void scheduler_launch_begin(struct scheduler *s, struct scheduler_launch 
 	}
 	if (rc < 0)
 		scheduler_start_failed(s, j, dir, l->cause ? l->cause : "unknown error");
+	store_job_clear(&full);
 	free(dir);
 }
 
@@ -435,11 +471,26 @@ static void scheduler_pass(struct scheduler *s)
 
 /* ---- thread ---------------------------------------------------------- */
 
-static void scheduler_drain(int fd)
+/* Read every "ended ID" datagram waiting on the notify socket. */
+static void scheduler_drain(struct scheduler *s)
 {
-	char buf[256];
-	while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0 || (errno == EINTR))
-		;
+	char buf[64];
+	for (;;) {
+		ssize_t n = recv(s->notify_fd, buf, sizeof buf - 1, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		buf[n] = '\0';
+		char *end;
+		long long id = strncmp(buf, "ended ", 6) == 0 ? strtoll(buf + 6, &end, 10) : 0;
+		if (id <= 0)
+			continue;
+		if (s->nended == SCHEDULER_ENDED_MAX)
+			s->sweep = true;
+		else
+			s->ended[s->nended++] = id;
+	}
 }
 
 static void *scheduler_main(void *arg)
@@ -464,7 +515,7 @@ static void *scheduler_main(void *arg)
 		if (fds[0].revents & POLLIN && read(s->kick_fd, &v, sizeof v) < 0 && errno != EAGAIN)
 			log_warn("scheduler: eventfd read failed: %s", strerror(errno));
 		if (s->notify_fd >= 0 && fds[1].revents & POLLIN)
-			scheduler_drain(s->notify_fd);
+			scheduler_drain(s);
 	}
 	return NULL;
 }

@@ -23,6 +23,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "exec/executor.h"
+#include "exec/zygote.h"
 #include "server/http.h"
 #include "server/scheduler.h"
 #include "store/credentials.h"
@@ -110,9 +111,12 @@ int server_run(struct config *cfg)
 	srv.login_addr_limit = ratelimit_new(SERVER_RATELIMIT_ENTRIES, (int)cfg->login_ip_max_failures,
 					     (int)cfg->login_lockout_s);
 	int status = 0;
-	if (inventory_discover(&srv.inv, (int)cfg->fake_gpus, (int)cfg->cpus_reserved,
+	/* The zygote is forked while this process has one thread: before
+	 * NVML (which may start threads), the scheduler and the HTTP pool. */
+	if (exec_local_init(cfg->data_dir, &cause) < 0 || zygote_start(&cause) < 0 ||
+	    inventory_discover(&srv.inv, (int)cfg->fake_gpus, (int)cfg->cpus_reserved,
 			       cfg->mem_reserved_mb, &cause) < 0 ||
-	    exec_local_init(cfg->data_dir, &cause) < 0 || scheduler_start(&srv, &cause) < 0) {
+	    scheduler_start(&srv, &cause) < 0) {
 		log_error("server: %s", cause);
 		free(cause);
 		status = 1;
@@ -143,6 +147,7 @@ int server_run(struct config *cfg)
 	log_info("server: stopped (running jobs go on under their supervisors)");
 out:
 	scheduler_stop(&srv);
+	zygote_stop();
 	ratelimit_free(srv.login_user_limit);
 	ratelimit_free(srv.login_addr_limit);
 	store_close(st);

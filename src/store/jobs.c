@@ -172,8 +172,14 @@ int store_job_get(struct store *st, int64_t id, struct store_job *out)
 
 int store_jobs_live(struct store *st, struct store_job **out, size_t *n)
 {
-	static const char sql[] = "SELECT " JOB_COLS " FROM jobs WHERE state IN ('pending', 'running')"
-				  " ORDER BY id";
+	/* The scheduler reads this every pass, for every queued job: leave
+	 * out what only a start needs (command, script, workdir, env). */
+	static const char sql[] =
+		"SELECT id, user_id, username, group_name, name, NULL, NULL, NULL, NULL, cpus, mem_mb,"
+		" gpus, walltime_s, array_id, array_index, array_limit, after, hold, state, reason,"
+		" priority, est_start, submit_time, start_time, end_time, exit_code, signal, node,"
+		" alloc_gpus, cpu_seconds, max_rss_kb"
+		" FROM jobs WHERE state IN ('pending', 'running') ORDER BY id";
 	return store_jobs_collect(store_q(st, sql), out, n);
 }
 

@@ -55,7 +55,8 @@ void store_jobs_free(struct store_job *js, size_t n);
  * the first insert to mean "myself"). Run inside a transaction. */
 int store_job_insert(struct store *st, struct store_job *j);
 int store_job_get(struct store *st, int64_t id, struct store_job *out);
-/* Live jobs (pending and running), oldest first. */
+/* Live jobs (pending and running), oldest first, for planning: command,
+ * script, workdir and env are left NULL (store_job_get has them). */
 int store_jobs_live(struct store *st, struct store_job **out, size_t *n);
 /* Newest first: user_id -1 for all users, states a comma list or NULL,
  * before_id 0 for the newest. */

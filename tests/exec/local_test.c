@@ -22,6 +22,7 @@
 #include "exec/cgroup.h"
 #include "exec/executor.h"
 #include "exec/spawn.h"
+#include "exec/zygote.h"
 #include "lib/fsio.h"
 #include "lib/log.h"
 
@@ -229,6 +230,45 @@ TEST(exec_start_reports_bad_workdir)
 	CHECK(cause && strstr(cause, "bad workdir /nonexistent/kaon"));
 	free(cause);
 	free(dir);
+}
+
+/* The daemon's way: supervisors forked by the zygote, starts batched. */
+TEST(exec_start_through_the_zygote)
+{
+	exec_test_init(NULL);
+	char *cause = NULL;
+	CHECK_INT(zygote_start(&cause), 0);
+	CHECK(zygote_running());
+	char *dirs[3];
+	struct exec_start *starts[3];
+	char *ok_argv[] = { "sh", "-c", "echo zygote-$KAON_TEST; exit 3", NULL };
+	char *env[] = { "PATH=/usr/bin:/bin", "KAON_TEST=yes", NULL };
+	for (int i = 0; i < 3; i++) {
+		dirs[i] = exec_test_dir(i == 0 ? "z0" : i == 1 ? "z1" : "z2");
+		struct exec_job job = exec_test_job(90 + i, dirs[i], ok_argv);
+		job.envp = env;
+		if (i == 2)
+			job.workdir = "/nonexistent/kaon";
+		CHECK_INT(exec_local_begin(&job, &starts[i], &cause), 0);
+	}
+	CHECK_INT(exec_local_finish(starts[0], &cause), 0);
+	CHECK_INT(exec_local_finish(starts[1], &cause), 0);
+	CHECK(exec_local_finish(starts[2], &cause) < 0);
+	CHECK(cause && strstr(cause, "bad workdir /nonexistent/kaon"));
+	free(cause);
+	CHECK(zygote_running()); /* it answered all three: no fallback */
+	for (int i = 0; i < 2; i++) {
+		struct exec_status st;
+		exec_test_wait(dirs[i], &st, 5000);
+		CHECK_INT(st.exit_code, 3);
+		char *out = exec_test_read(dirs[i], "stdout");
+		CHECK_STR(out, "zygote-yes\n");
+		free(out);
+	}
+	zygote_stop();
+	CHECK(!zygote_running());
+	for (int i = 0; i < 3; i++)
+		free(dirs[i]);
 }
 
 TEST(exec_output_symlink_is_refused)
