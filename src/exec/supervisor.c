@@ -265,11 +265,12 @@ static void supervisor_kill_rest(const struct supervisor_plan *p, pid_t child)
 		spawn_sleep_ms(5);
 }
 
-/* Write the status, remove the group, notify; never returns. */
+/* Write the status, notify, remove the (empty) groups; never returns. The
+ * removal comes last because nobody waits for it: rmdir of a v1 memory
+ * group is the slowest step here, and a group left behind by a killed
+ * supervisor is swept at the daemon's next start. */
 static _Noreturn void supervisor_finish(const struct supervisor_plan *p, struct supervisor_end *e)
 {
-	if (p->cgroup)
-		cgroup_job_remove(p->cgroup);
 	char json[512];
 	size_t len = supervisor_status_json(e, json, sizeof json);
 	/* Not fsync'd: the daemon's commit of the end to the store is the
@@ -278,6 +279,8 @@ static _Noreturn void supervisor_finish(const struct supervisor_plan *p, struct 
 	 * a disk flush. */
 	int rc = spawn_file_replace(p->status_tmp, p->status_path, json, len);
 	supervisor_notify(p);
+	if (p->cgroup)
+		cgroup_job_remove(p->cgroup);
 	_exit(rc < 0 ? 1 : 0);
 }
 
