@@ -70,12 +70,13 @@ static int files_root_enter(struct http_resp *resp, struct files_root *root, con
 	root->fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root->fd < 0) {
 		rc = -errno;
-		files_root_close(root);
+		/* Answer before closing: dir may be root->home, which close frees. */
 		if (rc == -ENOENT)
 			http_resp_error(resp, 404, "not_found", "the folder %s does not exist",
 					dir);
 		else
 			files_answer_errno(resp, rc, "");
+		files_root_close(root);
 		return -1;
 	}
 	return 0;

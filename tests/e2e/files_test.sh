@@ -338,5 +338,17 @@ api DELETE "/api/v1/datasets/ds$RUN_ID"
 check_status 204 "unregister the dataset -> 204"
 check "... its data stays" test -f "$T/ds/sub/d.txt"
 
+# ---- a home that has gone ------------------------------------------------------------
+# (It used to be read after it was freed while answering: a crash.)
+use_token "$BOB_TOKEN"
+if rm -rf "$BHOME" 2>/dev/null && [ ! -e "$BHOME" ]; then
+	api GET /api/v1/files
+	check_error 404 not_found "a user whose home is missing -> 404, no crash"
+	api GET /api/v1/me
+	check_status 200 "... and the server is still up"
+else
+	skip "cannot remove $BHOME to test a missing home"
+fi
+
 stop_server
 finish
