@@ -222,10 +222,10 @@ export function FilesPage({ route }) {
 	}, [list.entries, sort, hidden]);
 	const hiddenCount = list.entries.length - (hidden ? list.entries.length : list.entries.filter((e) => !e.name.startsWith('.')).length);
 
-	if (!place) {
-		routeGo('/files', { replace: true });
-		return <Loading />;
-	}
+	useEffect(() => {
+		if (!place) routeGo('/files', { replace: true });
+	}, [place]);
+	if (!place) return <Loading />;
 
 	const here = (name) => joinPath(path, name);
 	const open = (e) => {
