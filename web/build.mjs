@@ -34,6 +34,9 @@ const result = await esbuild.build({
 	entryPoints: [entry],
 	absWorkingDir: webDir,
 	bundle: true,
+	// The editor (CodeMirror) and the Markdown renderer are loaded with
+	// import() when first used, as their own hashed chunks.
+	splitting: true,
 	minify: true,
 	format: 'esm',
 	target: 'es2020',

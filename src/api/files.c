@@ -70,12 +70,13 @@ static int files_root_enter(struct http_resp *resp, struct files_root *root, con
 	root->fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root->fd < 0) {
 		rc = -errno;
-		files_root_close(root);
+		/* Answer before closing: dir may be root->home, which close frees. */
 		if (rc == -ENOENT)
 			http_resp_error(resp, 404, "not_found", "the folder %s does not exist",
 					dir);
 		else
 			files_answer_errno(resp, rc, "");
+		files_root_close(root);
 		return -1;
 	}
 	return 0;
@@ -537,14 +538,40 @@ static int files_range(const char *h, uint64_t size, uint64_t *from, uint64_t *t
 	return 1;
 }
 
-static void files_download(struct http_req *req, struct http_resp *resp, int fd,
-			   const struct stat *st, const char *name)
+void files_etag(const struct stat *st, char *out, size_t len)
 {
-	char etag[80], modified[64], buf[96];
-	snprintf(etag, sizeof etag, "\"%llx-%llx-%llx\"", (unsigned long long)st->st_ino,
+	snprintf(out, len, "\"%llx-%llx-%llx\"", (unsigned long long)st->st_ino,
 		 (unsigned long long)st->st_size,
 		 (unsigned long long)st->st_mtim.tv_sec * 1000000000ULL +
 		     (unsigned long long)st->st_mtim.tv_nsec);
+}
+
+bool files_etag_listed(const char *list, const char *etag)
+{
+	size_t n = strlen(etag);
+	for (const char *p = list; *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		const char *end = p;
+		while (*end && *end != ',')
+			end++;
+		const char *last = end;
+		while (last > p && (last[-1] == ' ' || last[-1] == '\t'))
+			last--;
+		if ((size_t)(last - p) == 1 && *p == '*')
+			return true;
+		if ((size_t)(last - p) == n && memcmp(p, etag, n) == 0)
+			return true;
+		p = end;
+	}
+	return false;
+}
+
+static void files_download(struct http_req *req, struct http_resp *resp, int fd,
+			   const struct stat *st, const char *name)
+{
+	char etag[FILES_ETAG_LEN], modified[64], buf[96];
+	files_etag(st, etag, sizeof etag);
 	struct tm tm;
 	gmtime_r(&st->st_mtime, &tm);
 	strftime(modified, sizeof modified, "%a, %d %b %Y %H:%M:%S GMT", &tm);

@@ -52,6 +52,14 @@ char *files_safe_text(const char *s, size_t len);
 /* Answer a failed file-system call (-errno) about path. */
 void files_answer_errno(struct http_resp *resp, int err, const char *path);
 
+/* The strong validator of a regular file: "INODE-SIZE-MTIME_NS" in hex,
+ * quoted, so a rename over the file (every PUT) changes it too. */
+enum { FILES_ETAG_LEN = 80 };
+void files_etag(const struct stat *st, char *out, size_t len);
+/* Whether the If-Match / If-None-Match value list (comma-separated
+ * entity-tags, or "*") names etag; weak tags (W/"...") never match. */
+bool files_etag_listed(const char *list, const char *etag);
+
 /* The entry JSON of the listing: {"name","type","size","mtime","mode"}. */
 json_t *files_entry_json(const char *name, const struct stat *st);
 

@@ -23,6 +23,7 @@
 #include "server/server.h"
 #include "store/credentials.h"
 #include "store/db.h"
+#include "store/groups.h"
 #include "store/users.h"
 
 static const struct fields_spec api_login_fields[] = {
@@ -118,6 +119,30 @@ void api_logout(struct http_req *req, struct http_resp *resp)
 	http_resp_empty(resp, 204);
 }
 
+static json_t *api_session_limit(int64_t v)
+{
+	return v < 0 ? json_null() : json_integer(v);
+}
+
+/* What the user's jobs may ask: the primary group's limits and defaults
+ * (null when the user has no group), so a form can offer only what the
+ * server would accept. */
+static json_t *api_session_limits(struct http_req *req, const struct store_user *u)
+{
+	struct store_group g = { 0 };
+	if (u->ngroups == 0 || store_group_get(req->store, u->groups[0], &g) < 0)
+		return json_null();
+	json_t *o = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I}", "group", g.name, "max_gpus",
+			      api_session_limit(g.max_gpus), "max_cpus", api_session_limit(g.max_cpus),
+			      "max_mem_mb", api_session_limit(g.max_mem_mb), "max_walltime_s",
+			      api_session_limit(g.max_walltime_s), "max_jobs",
+			      api_session_limit(g.max_jobs), "default_cpus", (json_int_t)g.default_cpus,
+			      "default_mem_mb", (json_int_t)g.default_mem_mb, "default_walltime_s",
+			      (json_int_t)g.default_walltime_s);
+	store_group_clear(&g);
+	return o;
+}
+
 void api_me(struct http_req *req, struct http_resp *resp)
 {
 	struct store_user u = { 0 };
@@ -131,6 +156,7 @@ void api_me(struct http_req *req, struct http_resp *resp)
 			      "groups", api_session_groups(&u), "unix_user", u.unix_user, "uid",
 			      (json_int_t)u.uid, "home", u.home, "auth",
 			      req->via == HTTP_AUTH_COOKIE ? "cookie" : "token");
+	json_object_set_new(j, "limits", api_session_limits(req, &u));
 	if (req->via == HTTP_AUTH_COOKIE)
 		json_object_set_new(j, "csrf_token", json_string(req->who.csrf));
 	else /* lets a client revoke exactly the token it is using */

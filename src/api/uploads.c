@@ -60,6 +60,9 @@ struct files_put {
 	uint64_t received, max; /* max: bytes the body may have */
 	uint64_t offset;	/* where the body goes in the file */
 	bool existed, done;
+	/* Conditional PUT (If-Match / If-None-Match), checked again at the
+	 * rename: the header values, or NULL. */
+	char *if_match, *if_none_match;
 	/* Resumable uploads only. */
 	char *upload_id;
 	const struct config *cfg;
@@ -77,6 +80,8 @@ static void files_put_free(struct files_put *p)
 	free(p->buf);
 	free(p->shown);
 	free(p->upload_id);
+	free(p->if_match);
+	free(p->if_none_match);
 	free(p);
 }
 
@@ -137,6 +142,43 @@ static json_t *files_entry_at(int dirfd, const char *name, const char *shown)
 	return e;
 }
 
+/* The preconditions of a conditional PUT against what is at dirfd/name now
+ * (docs/files.md): 0 when they hold, else -ECANCELED with *why set. Runs
+ * as the user. If-Match: the file must exist with one of the listed ETags
+ * ("*": exist at all); If-None-Match: it must not ("*": must not exist). */
+static int files_put_precondition(const struct files_put *p, const char **why, char *etag)
+{
+	struct stat st;
+	bool exists = fstatat(p->dirfd, p->name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	bool regular = exists && S_ISREG(st.st_mode);
+	etag[0] = '\0';
+	if (regular)
+		files_etag(&st, etag, FILES_ETAG_LEN);
+	if (p->if_match && !exists) {
+		*why = "no longer exists";
+		return -ECANCELED;
+	}
+	if (p->if_match && (!regular || !files_etag_listed(p->if_match, etag))) {
+		*why = "was changed since you read it (If-Match)";
+		return -ECANCELED;
+	}
+	if (p->if_none_match && exists &&
+	    (strcmp(p->if_none_match, "*") == 0 ||
+	     (regular && files_etag_listed(p->if_none_match, etag)))) {
+		*why = "already exists (If-None-Match)";
+		return -ECANCELED;
+	}
+	return 0;
+}
+
+static void files_put_conflict(struct http_resp *resp, const struct files_put *p, const char *why,
+			       const char *etag)
+{
+	if (etag[0])
+		http_resp_header(resp, "ETag", etag);
+	http_resp_error(resp, 409, "conflict", "'%s' %s", p->shown, why);
+}
+
 /* fsync, rename onto the final name, fsync the folder: as the user. */
 static int files_put_commit(struct files_put *p, bool replace)
 {
@@ -158,13 +200,39 @@ static void files_put_end(void *ctx, struct http_req *req, struct http_resp *res
 {
 	struct files_put *p = ctx;
 	int rc = files_put_flush(p);
+	if (rc == 0 && (p->if_match || p->if_none_match)) {
+		/* Checked before the body was read; again now, just before the
+		 * rename, for a write that happened while the body came in. */
+		const char *why = NULL;
+		char etag[FILES_ETAG_LEN];
+		if ((rc = fsident_enter(&p->id)) == 0) {
+			rc = files_put_precondition(p, &why, etag);
+			fsident_leave(&p->id);
+		}
+		if (rc == -ECANCELED) {
+			files_put_conflict(resp, p, why, etag);
+			return;
+		}
+	}
+	/* Create-only never replaces, even a file made during the upload. */
+	bool create_only = p->if_none_match && strcmp(p->if_none_match, "*") == 0;
 	if (rc == 0)
-		rc = files_put_commit(p, true);
+		rc = files_put_commit(p, !create_only);
+	if (rc == -EEXIST && create_only) {
+		files_put_conflict(resp, p, "already exists (If-None-Match)", "");
+		return;
+	}
 	if (rc < 0) {
 		files_answer_errno(resp, rc, p->shown);
 		return;
 	}
 	p->done = true;
+	struct stat st;
+	if (fstatat(p->dirfd, p->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+		char etag[FILES_ETAG_LEN];
+		files_etag(&st, etag, sizeof etag);
+		http_resp_header(resp, "ETag", etag);
+	}
 	json_t *e = files_entry_at(p->dirfd, p->name, p->shown);
 	if (!e)
 		http_resp_empty(resp, p->existed ? 204 : 201);
@@ -226,6 +294,18 @@ void files_put_begin(struct http_req *req, struct http_resp *resp, struct files_
 	mode_t mode;
 	if (files_put_target(root, path, len, p, resp, &mode) < 0)
 		goto fail;
+	const char *im = http_req_header(req, "If-Match");
+	const char *inm = http_req_header(req, "If-None-Match");
+	p->if_match = im ? xstrdup(im) : NULL;
+	p->if_none_match = inm ? xstrdup(inm) : NULL;
+	if (im || inm) {
+		const char *why = NULL;
+		char etag[FILES_ETAG_LEN];
+		if (files_put_precondition(p, &why, etag) < 0) {
+			files_put_conflict(resp, p, why, etag);
+			goto fail;
+		}
+	}
 	const char *cl = http_req_header(req, "Content-Length");
 	uint64_t declared = cl ? strtoull(cl, NULL, 10) : 0, room;
 	if (files_space_check(req, resp, root, p->dirfd, declared, &room) < 0)

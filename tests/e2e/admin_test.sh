@@ -81,6 +81,10 @@ api GET "/api/v1/users/$ALICE"
 check_error 403 forbidden "non-admin GET /users/self -> 403"
 api GET /api/v1/groups
 check_error 403 forbidden "non-admin GET /groups -> 403"
+api GET /api/v1/me
+check_jq '.limits.group == "students" and (.limits | has("max_gpus") and has("max_walltime_s"))
+	and (.limits.default_cpus | type == "number")' \
+	"a non-admin reads the limits of her primary group in GET /me"
 api PATCH /api/v1/groups/students '{"max_gpus":8}'
 check_error 403 forbidden "non-admin PATCH /groups/students -> 403"
 api DELETE "/api/v1/users/$BOB"

@@ -11,12 +11,22 @@ import { TokensPage } from './pages/tokens.jsx';
 import { UsersPage } from './pages/users.jsx';
 import { GroupsPage } from './pages/groups.jsx';
 import { NotFoundPage } from './pages/notfound.jsx';
+import { FilesPage } from './pages/files.jsx';
+import { EditorPage } from './pages/editor.jsx';
+import { JobsPage } from './pages/jobs.jsx';
+import { ClusterPage } from './pages/cluster.jsx';
 
 const PAGES = [
 	{ path: '/', page: HomePage },
 	{ path: '/tokens', page: TokensPage },
 	{ path: '/users', page: UsersPage, admin: true },
 	{ path: '/groups', page: GroupsPage, admin: true },
+	// prefix: also every route below it (#/files/a/b, #/jobs/12).
+	{ path: '/files', page: FilesPage, prefix: true },
+	{ path: '/datasets', page: FilesPage, prefix: true },
+	{ path: '/edit', page: EditorPage, prefix: true },
+	{ path: '/jobs', page: JobsPage, prefix: true },
+	{ path: '/cluster', page: ClusterPage },
 ];
 
 export function App() {
@@ -93,13 +103,13 @@ export function App() {
 	}
 	if (me === null) return <LoginPage notice={notice} onLogin={onLogin} />;
 
-	const found = PAGES.find((p) => p.path === route);
+	const found = PAGES.find((p) => p.path === route || (p.prefix && route.startsWith(p.path + '/')));
 	let body;
 	if (route === '/login') body = <Loading />;
 	else if (!found || (found.admin && !me.admin)) body = <NotFoundPage route={route} />;
 	else {
 		const Page = found.page;
-		body = <Page me={me} reloadMe={reloadMe} />;
+		body = <Page me={me} reloadMe={reloadMe} route={route} />;
 	}
 	return (
 		<Frame

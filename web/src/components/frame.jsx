@@ -103,8 +103,12 @@ function UserMenu({ me, onLogout }) {
 	);
 }
 
+// also: other first segments that belong to the same entry.
 export const NAV = [
 	{ path: '/', label: 'Home' },
+	{ path: '/files', label: 'Files', also: ['/datasets', '/edit'] },
+	{ path: '/jobs', label: 'Jobs' },
+	{ path: '/cluster', label: 'Cluster' },
 	{ path: '/tokens', label: 'API tokens' },
 	{ path: '/users', label: 'Users', admin: true },
 	{ path: '/groups', label: 'Groups', admin: true },
@@ -134,7 +138,7 @@ export function Frame({ me, route, onLogout, error, children }) {
 								<a
 									href={'#' + n.path}
 									data-testid={'nav-' + (n.path.slice(1) || 'home')}
-									aria-current={section === n.path ? 'page' : undefined}
+									aria-current={section === n.path || (n.also && n.also.includes(section)) ? 'page' : undefined}
 								>
 									{n.label}
 								</a>
