@@ -25,6 +25,7 @@
 #include "exec/executor.h"
 #include "server/http.h"
 #include "server/scheduler.h"
+#include "server/terminal.h"
 #include "store/credentials.h"
 #include "store/db.h"
 
@@ -112,7 +113,8 @@ int server_run(struct config *cfg)
 	int status = 0;
 	if (inventory_discover(&srv.inv, (int)cfg->fake_gpus, (int)cfg->cpus_reserved,
 			       cfg->mem_reserved_mb, &cause) < 0 ||
-	    exec_local_init(cfg->data_dir, &cause) < 0 || scheduler_start(&srv, &cause) < 0) {
+	    exec_local_init(cfg->data_dir, &cause) < 0 || scheduler_start(&srv, &cause) < 0 ||
+	    terminal_start(&srv, &cause) < 0) {
 		log_error("server: %s", cause);
 		free(cause);
 		status = 1;
@@ -139,9 +141,12 @@ int server_run(struct config *cfg)
 		if (sig < 0 && errno == EAGAIN)
 			server_housekeeping(st);
 	}
+	terminal_stop(&srv);
 	http_stop(&srv);
 	log_info("server: stopped (running jobs go on under their supervisors)");
 out:
+	terminal_stop(&srv);
+	terminal_free(&srv);
 	scheduler_stop(&srv);
 	ratelimit_free(srv.login_user_limit);
 	ratelimit_free(srv.login_addr_limit);
