@@ -405,7 +405,7 @@ static int wsc_step(struct wsc *c, const char *step)
 		size_t n = wsc_unescape(step + 5, arg);
 		rc = wsc_send(c, WSLAY_BINARY_FRAME, arg, n);
 		if (rc == 0)
-			rc = wsc_pump(c, 0) < 0 && c->closed ? -1 : 0;
+			(void)wsc_pump(c, 0); /* a close is for wait-close to see */
 	} else if (strncmp(step, "ctl:", 4) == 0) {
 		rc = wsc_send(c, WSLAY_TEXT_FRAME, step + 4, strlen(step + 4));
 	} else if (strncmp(step, "expect:", 7) == 0) {

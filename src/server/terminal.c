@@ -51,6 +51,8 @@ enum {
 	TERM_KILL_MS = 2000,	       /* SIGHUP to SIGKILL */
 	TERM_CLOSE_MS = 5000,	       /* a closing client that does not answer */
 	TERM_TICK_MS = 250,
+	TERM_HUP_WAIT_MS = 1000, /* for the exit status of a hung-up shell */
+	TERM_HUP_POLL_MS = 10,
 };
 
 enum term_kind { TERM_EV_WAKE, TERM_EV_PTY, TERM_EV_CLIENT };
@@ -93,6 +95,7 @@ struct term {
 	int64_t active_ms;   /* monotonic: last input or output */
 	int64_t detached_ms; /* monotonic: since when no client */
 	int64_t kill_ms;     /* monotonic: SIGKILL then (ending); 0: sent */
+	int64_t hup_ms;	     /* monotonic: the PTY hung up (shell gone), not yet reaped */
 	bool reaped;
 	int status; /* exit status once reaped, else -1 */
 	struct term *next;
@@ -285,9 +288,15 @@ static void term_read_pty(struct terminals *ts, struct term *t)
 	if (n < 0 && errno == EAGAIN)
 		return;
 	if (n <= 0) {
-		/* EIO: every holder of the slave is gone (the shell exited). */
+		/* EIO: every holder of the slave is gone (the shell exited).
+		 * Its exit status comes a moment later: the loop waits for it
+		 * (at most TERM_HUP_WAIT_MS) so the exit message can carry it. */
+		term_close_master(ts, t);
 		term_reap(t);
-		term_end(ts, t, "exited");
+		if (t->reaped)
+			term_end(ts, t, "exited");
+		else
+			t->hup_ms = term_now_ms();
 		return;
 	}
 	ring_write(t->scroll, buf, (size_t)n);
@@ -440,8 +449,9 @@ static void *term_thread(void *arg)
 {
 	struct terminals *ts = arg;
 	struct epoll_event evs[64];
+	int timeout = TERM_TICK_MS;
 	for (;;) {
-		int n = epoll_wait(ts->epfd, evs, 64, TERM_TICK_MS);
+		int n = epoll_wait(ts->epfd, evs, 64, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("terminal: epoll_wait() failed: %s", strerror(errno));
 			n = 0;
@@ -477,7 +487,15 @@ static void *term_thread(void *arg)
 		}
 		int64_t now = term_now_ms();
 		bool tick = now - ts->last_tick_ms >= TERM_TICK_MS;
+		timeout = TERM_TICK_MS;
 		for (struct term *t = ts->list; t; t = t->next) {
+			if (t->state == TERM_LIVE && t->hup_ms) {
+				term_reap(t);
+				if (t->reaped || now - t->hup_ms >= TERM_HUP_WAIT_MS)
+					term_end(ts, t, "exited");
+				else
+					timeout = TERM_HUP_POLL_MS;
+			}
 			if (tick)
 				term_tick(ts, t, now);
 			if (t->state != TERM_STARTING)
