@@ -10,11 +10,13 @@ import { HomePage } from './pages/home.jsx';
 import { TokensPage } from './pages/tokens.jsx';
 import { UsersPage } from './pages/users.jsx';
 import { GroupsPage } from './pages/groups.jsx';
+import { TerminalPage } from './pages/terminal.jsx';
 import { NotFoundPage } from './pages/notfound.jsx';
 
 const PAGES = [
 	{ path: '/', page: HomePage },
 	{ path: '/tokens', page: TokensPage },
+	{ path: '/terminal', page: TerminalPage },
 	{ path: '/users', page: UsersPage, admin: true },
 	{ path: '/groups', page: GroupsPage, admin: true },
 ];

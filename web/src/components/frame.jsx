@@ -105,6 +105,7 @@ function UserMenu({ me, onLogout }) {
 
 export const NAV = [
 	{ path: '/', label: 'Home' },
+	{ path: '/terminal', label: 'Terminal' },
 	{ path: '/tokens', label: 'API tokens' },
 	{ path: '/users', label: 'Users', admin: true },
 	{ path: '/groups', label: 'Groups', admin: true },
