@@ -109,10 +109,11 @@ test: deps
 	@$(MAKE) --no-print-directory build/debug/kaon build/debug/unit build/kaon build/tools/wsclient
 	@tests/run-all
 
-bench: deps build/kaon
+bench: deps build/kaon build/tools/wsclient
 	bench/http
 	bench/sched
 	bench/files
+	bench/terminal
 
 format:
 	clang-format -i $(SRCS) $(TEST_SRCS) tests/harness.c tests/harness.h tests/fuzz/*.c tools/*.c $(wildcard src/*/*.h)
