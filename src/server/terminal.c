@@ -50,6 +50,8 @@ enum {
 	TERM_INPUT_MAX = 1024 * 1024,  /* pending input beyond this is dropped */
 	TERM_KILL_MS = 2000,	       /* SIGHUP to SIGKILL */
 	TERM_CLOSE_MS = 5000,	       /* a closing client that does not answer */
+	TERM_PING_MS = 30 * 1000,      /* a silent client gets a ping this often */
+	TERM_DEAD_MS = 75 * 1000,      /* and is dropped when silent this long */
 	TERM_TICK_MS = 250,
 	TERM_HUP_WAIT_MS = 1000, /* for the exit status of a hung-up shell */
 	TERM_HUP_POLL_MS = 10,
@@ -72,6 +74,7 @@ struct term_client {
 	uint32_t events;    /* registered with epoll */
 	int64_t closing_ms; /* close queued at; 0: open */
 	int64_t slow_ms;    /* over TERM_CLIENT_HIGH since; 0: not */
+	int64_t ping_ms;    /* last ping sent; 0: none */
 	bool gone;	    /* to be freed at the end of the batch */
 	struct term_client *next;
 };
@@ -409,9 +412,21 @@ static void term_tick(struct terminals *ts, struct term *t, int64_t now)
 	for (struct term_client *c = t->clients; c; c = c->next) {
 		if (c->gone)
 			continue;
-		if (c->closing_ms && now - c->closing_ms >= TERM_CLOSE_MS)
+		int64_t silent = now - ws_heard_ms(c->ws);
+		if (c->closing_ms && now - c->closing_ms >= TERM_CLOSE_MS) {
 			c->gone = true;
-		else if (c->slow_ms && now - c->slow_ms >= TERM_SLOW_MS) {
+		} else if (silent >= TERM_DEAD_MS) {
+			/* A peer gone without a word (a laptop closed, a network
+			 * dropped) would otherwise hold the terminal forever. */
+			log_info("terminal %s: dropping a client silent for %lld s", t->id,
+				 (long long)silent / 1000);
+			c->gone = true;
+		} else if (silent >= TERM_PING_MS && now - c->ping_ms >= TERM_PING_MS &&
+			   !c->closing_ms) {
+			ws_ping(c->ws);
+			c->ping_ms = now;
+		}
+		if (!c->gone && c->slow_ms && now - c->slow_ms >= TERM_SLOW_MS) {
 			log_info("terminal %s: dropping a client %d KiB behind for %d s", t->id,
 				 TERM_CLIENT_HIGH / 1024, TERM_SLOW_MS / 1000);
 			c->gone = true;

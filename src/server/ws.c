@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <fcntl.h>
 #include <wslay/wslay.h>
 
@@ -177,7 +178,24 @@ struct ws {
 	char close_reason[124];
 	ws_message_fn on_message;
 	void *cb_ctx;
+	int64_t heard_ms; /* CLOCK_MONOTONIC: the start of the last frame received */
 };
+
+static int64_t ws_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void ws_frame_cb(wslay_event_context_ptr ctx,
+			const struct wslay_event_on_frame_recv_start_arg *arg, void *user)
+{
+	struct ws *ws = user;
+	(void)ctx;
+	(void)arg;
+	ws->heard_ms = ws_now_ms();
+}
 
 static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 			  void *user)
@@ -243,9 +261,11 @@ struct ws *ws_new(int fd, const void *extra, size_t extra_len, size_t max_messag
 	static const struct wslay_event_callbacks cbs = {
 	    .recv_callback = ws_recv_cb,
 	    .send_callback = ws_send_cb,
+	    .on_frame_recv_start_callback = ws_frame_cb,
 	    .on_msg_recv_callback = ws_msg_cb,
 	};
 	struct ws *ws = xcalloc(1, sizeof *ws);
+	ws->heard_ms = ws_now_ms();
 	ws->fd = fd;
 	ws->on_message = on_message;
 	ws->cb_ctx = ctx;
@@ -342,6 +362,17 @@ int ws_send(struct ws *ws, int opcode, const void *data, size_t len)
 	    .msg_length = len,
 	};
 	return wslay_event_queue_msg(ws->ctx, &msg) == 0 ? 0 : -1;
+}
+
+void ws_ping(struct ws *ws)
+{
+	struct wslay_event_msg msg = {.opcode = WSLAY_PING, .msg = NULL, .msg_length = 0};
+	(void)wslay_event_queue_msg(ws->ctx, &msg);
+}
+
+int64_t ws_heard_ms(const struct ws *ws)
+{
+	return ws->heard_ms;
 }
 
 size_t ws_queued(const struct ws *ws)

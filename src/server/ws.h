@@ -74,6 +74,11 @@ bool ws_want_write(const struct ws *ws);
 bool ws_done(const struct ws *ws);
 /* Queue a message (copied); 0, or -1 after a close was queued. */
 int ws_send(struct ws *ws, int opcode, const void *data, size_t len);
+/* Queue a ping (the peer answers with a pong). */
+void ws_ping(struct ws *ws);
+/* CLOCK_MONOTONIC milliseconds when the last frame (pongs included) came
+ * in, or when the connection began: how long the peer has been silent. */
+int64_t ws_heard_ms(const struct ws *ws);
 /* Bytes of queued messages not yet written. */
 size_t ws_queued(const struct ws *ws);
 /* Close: the close frame goes once every message queued before it is
