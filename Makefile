@@ -12,7 +12,11 @@ CC        ?= gcc
 CSTD      := -std=c17 -D_GNU_SOURCE
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# Debian's libwslay-dev ships no .pc file: fall back to plain -lwslay.
+WSLAY_CFLAGS := $(shell pkg-config --cflags libwslay 2>/dev/null)
+WSLAY_LIBS   := $(shell pkg-config --libs libwslay 2>/dev/null || echo -lwslay)
+PKG_CFLAGS += $(WSLAY_CFLAGS)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(WSLAY_LIBS) -lpthread
 INC       := -Isrc -Ibuild/gen
 
 REL_CFLAGS := $(CSTD) $(WARN) -O2 -g $(INC) $(PKG_CFLAGS)
@@ -53,6 +57,11 @@ build/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O2 -o $@ $<
 
+# The WebSocket client of the terminal's e2e test and benchmark.
+build/tools/wsclient: tools/wsclient.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O2 $(WSLAY_CFLAGS) -o $@ $< $(WSLAY_LIBS) -lcrypto
+
 build/gen/embedded.c: build/tools/embed build/web/.stamp src/api/openapi.json
 	@mkdir -p $(dir $@)
 	build/tools/embed $@ web:build/web openapi.json:src/api/openapi.json
@@ -87,7 +96,7 @@ run: deps build/kaon
 unit: build/debug/unit
 	build/debug/unit
 
-e2e: build/debug/kaon
+e2e: build/debug/kaon build/tools/wsclient
 	tests/e2e/run-all
 
 browser: build/debug/kaon
@@ -97,13 +106,14 @@ fuzz:
 	tests/fuzz/run
 
 test: deps
-	@$(MAKE) --no-print-directory build/debug/kaon build/debug/unit build/kaon
+	@$(MAKE) --no-print-directory build/debug/kaon build/debug/unit build/kaon build/tools/wsclient
 	@tests/run-all
 
-bench: deps build/kaon
+bench: deps build/kaon build/tools/wsclient
 	bench/http
 	bench/sched
 	bench/files
+	bench/terminal
 
 format:
 	clang-format -i $(SRCS) $(TEST_SRCS) tests/harness.c tests/harness.h tests/fuzz/*.c tools/*.c $(wildcard src/*/*.h)

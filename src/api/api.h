@@ -65,6 +65,12 @@ void api_uploads_create(struct http_req *req, struct http_resp *resp);
 void api_uploads_get(struct http_req *req, struct http_resp *resp);
 void api_uploads_put(struct http_req *req, struct http_resp *resp);
 void api_uploads_delete(struct http_req *req, struct http_resp *resp);
+/* terminals.c */
+void api_terminals_create(struct http_req *req, struct http_resp *resp);
+void api_terminals_list(struct http_req *req, struct http_resp *resp);
+void api_terminals_get(struct http_req *req, struct http_resp *resp);
+void api_terminals_delete(struct http_req *req, struct http_resp *resp);
+void api_terminals_ws(struct http_req *req, struct http_resp *resp);
 
 /* A Unix time as an RFC 3339 UTC string, or null when t < 0. */
 json_t *api_time_json(int64_t t);

@@ -55,6 +55,9 @@ static const struct config_key config_keys[] = {
 	INT("files", "min_free_mib", min_free_mib, 0, (int64_t)1 << 40),
 	INT("files", "upload_ttl_s", upload_ttl_s, 60, (int64_t)366 * 86400),
 	STR("files", "shared_root", shared_root),
+	INT("terminal", "grace_s", term_grace_s, 1, (int64_t)366 * 86400),
+	INT("terminal", "idle_s", term_idle_s, 0, (int64_t)366 * 86400),
+	INT("terminal", "scrollback_kib", term_scrollback_kib, 4, 64 * 1024),
 };
 
 void config_defaults(struct config *c)
@@ -85,6 +88,9 @@ void config_defaults(struct config *c)
 	c->max_array = 10000;
 	c->min_free_mib = 64;
 	c->upload_ttl_s = 86400;
+	c->term_grace_s = 3600;
+	c->term_idle_s = 0;
+	c->term_scrollback_kib = 256;
 }
 
 int config_set(struct config *c, const char *section, const char *key, const char *value,

@@ -10,6 +10,7 @@
  *   [sched]    half_life_s, w_fairshare, w_age, max_age_s, w_cpu, w_gpu,
  *              grace_s, max_array
  *   [files]    quota_mib, min_free_mib, upload_ttl_s, shared_root
+ *   [terminal] grace_s, idle_s, scrollback_kib
  *
  * docs/config.md describes each key; keep it in step with config_keys[].
  */
@@ -54,6 +55,10 @@ struct config {
 	int64_t min_free_mib; /* uploads never leave less free on the disk */
 	int64_t upload_ttl_s; /* resumable uploads untouched this long expire */
 	char *shared_root;    /* default DATA/shared: one folder per dataset */
+	/* [terminal] */
+	int64_t term_grace_s;        /* a terminal with no client lives this long */
+	int64_t term_idle_s;         /* no input or output this long ends it; 0: never */
+	int64_t term_scrollback_kib; /* output kept per terminal for reattaching */
 };
 
 void config_defaults(struct config *c);

@@ -8,6 +8,8 @@
  * body chunk, then a last time with no data, when we dispatch and queue
  * the answer. Routes with a streamed body (ROUTE_STREAM_BODY) are
  * dispatched on the first call instead, and their sink takes the chunks.
+ * A 101 answer (http_resp_upgrade) hands the socket to its new owner once
+ * sent; the request is logged when that owner closes it.
  */
 #include "server/http.h"
 
@@ -47,6 +49,19 @@ struct http_ctx {
 	int status;
 	char *what; /* "METHOD /path" for the request log */
 	char user[STORE_NAME_MAX + 1];
+	struct http_upgrade *upgrade; /* a 101 queued: freed at completion */
+};
+
+/* A connection being upgraded. libmicrohttpd calls the upgrade handler
+ * before it calls the completion callback, and calls the latter only once
+ * the new owner has closed the connection (or when the handshake never
+ * went out), so the completion frees this. */
+struct http_upgrade {
+	http_upgrade_fn fn;
+	void (*release)(void *ctx);
+	void *ctx;
+	struct MHD_UpgradeResponseHandle *urh;
+	bool taken; /* fn was called: ctx belongs to its owner */
 };
 
 /* Each worker thread opens its own store connection on first use; the
@@ -226,8 +241,38 @@ void http_resp_file(struct http_resp *resp, int status, const char *content_type
 	resp->fd_offset = offset;
 }
 
+void http_resp_upgrade(struct http_resp *resp, http_upgrade_fn fn, void (*release)(void *ctx),
+		       void *ctx)
+{
+	http_resp_set_body(resp, NULL, 0, NULL);
+	resp->status = 101;
+	resp->upgrade = fn;
+	resp->upgrade_release = release;
+	resp->upgrade_ctx = ctx;
+}
+
+void http_upgrade_close(struct http_upgrade *up)
+{
+	if (MHD_upgrade_action(up->urh, MHD_UPGRADE_ACTION_CLOSE) != MHD_YES)
+		log_error("http: MHD_upgrade_action(CLOSE) failed");
+}
+
+static void http_upgrade_handler(void *cls, struct MHD_Connection *conn, void *con_cls,
+				 const char *extra_in, size_t extra_in_size, MHD_socket sock,
+				 struct MHD_UpgradeResponseHandle *urh)
+{
+	struct http_upgrade *up = cls;
+	(void)conn;
+	(void)con_cls;
+	up->urh = urh;
+	up->taken = true;
+	up->fn(up->ctx, sock, extra_in, extra_in_size, up);
+}
+
 static void http_resp_release(struct http_resp *resp)
 {
+	if (resp->upgrade && resp->upgrade_release)
+		resp->upgrade_release(resp->upgrade_ctx);
 	if (resp->has_fd)
 		close(resp->fd);
 	if (resp->stream && resp->stream_release)
@@ -389,7 +434,19 @@ static enum MHD_Result http_queue(struct server *srv, struct MHD_Connection *con
 				  struct http_ctx *ctx, struct http_resp *resp, bool is_api)
 {
 	struct MHD_Response *r;
-	if (resp->stream) {
+	if (resp->upgrade) {
+		struct http_upgrade *up = xcalloc(1, sizeof *up);
+		*up = (struct http_upgrade){ .fn = resp->upgrade, .release = resp->upgrade_release,
+					     .ctx = resp->upgrade_ctx };
+		r = MHD_create_response_for_upgrade(http_upgrade_handler, up);
+		if (r) {
+			resp->upgrade = NULL; /* the upgrade owns ctx now */
+			free(ctx->upgrade);
+			ctx->upgrade = up;
+		} else {
+			free(up);
+		}
+	} else if (resp->stream) {
 		struct http_stream *st = xcalloc(1, sizeof *st);
 		*st = (struct http_stream){ .next = resp->stream, .release = resp->stream_release,
 					    .ctx = resp->stream_ctx, .srv = srv, .conn = conn };
@@ -625,6 +682,11 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	if (ctx->sinking && ctx->sink.release)
 		ctx->sink.release(ctx->sink.ctx);
+	if (ctx->upgrade) {
+		if (!ctx->upgrade->taken && ctx->upgrade->release)
+			ctx->upgrade->release(ctx->upgrade->ctx);
+		free(ctx->upgrade);
+	}
 	free(ctx->target);
 	free(ctx->what);
 	free(ctx->body);
@@ -692,7 +754,7 @@ int http_start(struct server *srv, char **cause)
 		return -1;
 	char *cert = NULL, *key = NULL;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-			 MHD_ALLOW_SUSPEND_RESUME;
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (cfg->tls_cert) {

@@ -13,6 +13,9 @@
  * which takes the body chunk by chunk at constant memory and answers at
  * the end.
  *
+ * A handler may also answer 101 and take the connection over for another
+ * protocol (WebSocket: see ws.h) with http_resp_upgrade().
+ *
  * Handlers run on a worker thread of the pool and may block briefly (a
  * store query, a password hash). req->store is that thread's own database
  * connection.
@@ -52,7 +55,10 @@ struct http_req {
 };
 
 struct http_resp;
+struct http_upgrade;
 typedef void (*http_handler)(struct http_req *req, struct http_resp *resp);
+typedef void (*http_upgrade_fn)(void *ctx, int fd, const char *extra, size_t extra_len,
+				struct http_upgrade *up);
 typedef long (*http_stream_fn)(void *ctx, struct store *st, char *buf, size_t len);
 
 struct http_header {
@@ -74,6 +80,9 @@ struct http_resp {
 	bool has_fd; /* set by http_resp_file: send len bytes of fd from offset */
 	int fd;
 	unsigned long long fd_offset;
+	http_upgrade_fn upgrade; /* set by http_resp_upgrade */
+	void (*upgrade_release)(void *ctx);
+	void *upgrade_ctx;
 };
 
 
@@ -133,6 +142,20 @@ struct http_sink {
 /* From a ROUTE_STREAM_BODY handler: take the body through sink instead of
  * answering now. */
 void http_req_sink(struct http_req *req, const struct http_sink *sink);
+
+/* Answer 101 Switching Protocols (resp->status and the protocol's
+ * headers, Upgrade included, are the caller's: see ws_handshake) and hand
+ * the connection over. Once the answer is sent, `fn` is called on a
+ * libmicrohttpd thread (it must not block) with the raw socket, the bytes
+ * already read past the request, and the handle; from then on the socket
+ * belongs to whoever got it, until it calls http_upgrade_close(up). If
+ * the connection fails before that, `release` frees ctx instead. */
+void http_resp_upgrade(struct http_resp *resp, http_upgrade_fn fn, void (*release)(void *ctx),
+		       void *ctx);
+/* Done with an upgraded connection: libmicrohttpd closes the socket (never
+ * close() it yourself) and logs the request. Stop using fd before this;
+ * up is gone after it. Any thread. */
+void http_upgrade_close(struct http_upgrade *up);
 
 /* Start serving per srv's config; 0 or -1 with *cause. */
 int http_start(struct server *srv, char **cause);

@@ -48,6 +48,11 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/datasets/{name}", api_datasets_get, ROUTE_USER, 0 },
 	{ "DELETE", "/api/v1/datasets/{name}", api_datasets_delete, ROUTE_ADMIN, 0 },
 	{ "GET", "/api/v1/datasets/{name}/{path}", api_datasets_get, ROUTE_USER, ROUTE_TAIL },
+	{ "POST", "/api/v1/terminals", api_terminals_create, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/terminals", api_terminals_list, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/terminals/{id}", api_terminals_get, ROUTE_USER, 0 },
+	{ "DELETE", "/api/v1/terminals/{id}", api_terminals_delete, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/terminals/{id}/ws", api_terminals_ws, ROUTE_USER, 0 },
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];
 

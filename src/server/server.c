@@ -26,6 +26,7 @@
 #include "exec/zygote.h"
 #include "server/http.h"
 #include "server/scheduler.h"
+#include "server/terminal.h"
 #include "store/credentials.h"
 #include "store/db.h"
 
@@ -116,7 +117,8 @@ int server_run(struct config *cfg)
 	if (exec_local_init(cfg->data_dir, &cause) < 0 || zygote_start(&cause) < 0 ||
 	    inventory_discover(&srv.inv, (int)cfg->fake_gpus, (int)cfg->cpus_reserved,
 			       cfg->mem_reserved_mb, &cause) < 0 ||
-	    scheduler_start(&srv, &cause) < 0) {
+	    scheduler_start(&srv, &cause) < 0 ||
+	    terminal_start(&srv, &cause) < 0) {
 		log_error("server: %s", cause);
 		free(cause);
 		status = 1;
@@ -143,9 +145,12 @@ int server_run(struct config *cfg)
 		if (sig < 0 && errno == EAGAIN)
 			server_housekeeping(st);
 	}
+	terminal_stop(&srv);
 	http_stop(&srv);
 	log_info("server: stopped (running jobs go on under their supervisors)");
 out:
+	terminal_stop(&srv);
+	terminal_free(&srv);
 	scheduler_stop(&srv);
 	zygote_stop();
 	ratelimit_free(srv.login_user_limit);

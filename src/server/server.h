@@ -16,6 +16,7 @@
 struct config;
 struct ratelimit;
 struct scheduler;
+struct terminals;
 
 struct server {
 	const struct config *cfg;
@@ -25,6 +26,7 @@ struct server {
 	int64_t started_at;
 	struct inventory inv;     /* this machine, discovered at start */
 	struct scheduler *sched;  /* owned by scheduler.c */
+	struct terminals *terms;  /* owned by terminal.c */
 	void *http;            /* owned by http.c */
 	char *tls_material[2]; /* certificate and key PEM, owned by http.c */
 };

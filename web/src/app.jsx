@@ -10,6 +10,7 @@ import { HomePage } from './pages/home.jsx';
 import { TokensPage } from './pages/tokens.jsx';
 import { UsersPage } from './pages/users.jsx';
 import { GroupsPage } from './pages/groups.jsx';
+import { TerminalPage } from './pages/terminal.jsx';
 import { NotFoundPage } from './pages/notfound.jsx';
 import { FilesPage } from './pages/files.jsx';
 import { EditorPage } from './pages/editor.jsx';
@@ -19,6 +20,7 @@ import { ClusterPage } from './pages/cluster.jsx';
 const PAGES = [
 	{ path: '/', page: HomePage },
 	{ path: '/tokens', page: TokensPage },
+	{ path: '/terminal', page: TerminalPage },
 	{ path: '/users', page: UsersPage, admin: true },
 	{ path: '/groups', page: GroupsPage, admin: true },
 	// prefix: also every route below it (#/files/a/b, #/jobs/12).

@@ -109,6 +109,7 @@ export const NAV = [
 	{ path: '/files', label: 'Files', also: ['/datasets', '/edit'] },
 	{ path: '/jobs', label: 'Jobs' },
 	{ path: '/cluster', label: 'Cluster' },
+	{ path: '/terminal', label: 'Terminal' },
 	{ path: '/tokens', label: 'API tokens' },
 	{ path: '/users', label: 'Users', admin: true },
 	{ path: '/groups', label: 'Groups', admin: true },
