@@ -14,50 +14,6 @@ export HOME=$T/clihome
 mkdir -p "$HOME"
 unset XDG_CONFIG_HOME KAON_CA_FILE
 
-# kcli ARGS... — run the CLI (stdin passes through); sets RC, OUT, ERR.
-kcli() {
-	LAST_CLI="kaon $*"
-	"$KAON" "$@" >"$T/cli.out" 2>"$T/cli.err"
-	RC=$?
-	OUT=$(cat "$T/cli.out")
-	ERR=$(cat "$T/cli.err")
-}
-cli_ok() {
-	if [ "$RC" = 0 ]; then
-		pass "$1"
-	else
-		fail "$1: '$LAST_CLI' exited $RC"
-		printf '    stdout: %s\n    stderr: %s\n' "$(head -c 300 <<<"$OUT")" "$(head -c 300 <<<"$ERR")"
-	fi
-}
-# cli_fails DESC — non-zero exit and exactly one line "kaon: ..." on stderr.
-cli_fails() {
-	local lines
-	lines=$(printf '%s' "$ERR" | grep -c '')
-	if [ "$RC" != 0 ] && [ "$lines" = 1 ] && [[ $ERR == kaon:* ]]; then
-		pass "$1"
-	else
-		fail "$1: '$LAST_CLI' exited $RC with $lines line(s) on stderr, expected non-zero and one 'kaon: ...' line"
-		printf '    stderr: %s\n' "$(head -c 400 <<<"$ERR")"
-	fi
-}
-# cli_usage DESC — a usage error: exit 2, its first line "kaon: ...", then
-# the verb's usage.
-cli_usage() {
-	if [ "$RC" = 2 ] && [[ $(head -n 1 <<<"$ERR") == kaon:* ]] && grep -q '^usage: kaon' <<<"$ERR"; then
-		pass "$1"
-	else
-		fail "$1: '$LAST_CLI' exited $RC, expected 2 with 'kaon: ...' and the usage on stderr"
-		printf '    stderr: %s\n' "$(head -c 400 <<<"$ERR")"
-	fi
-}
-out_jq() {
-	local saved=$BODY
-	BODY=$OUT
-	LAST_REQ=$LAST_CLI STATUS=$RC
-	check_jq "$@"
-	BODY=$saved
-}
 # submitted_id — the id in "Submitted job N".
 submitted_id() { sed -n 's/^Submitted job \([0-9][0-9]*\)$/\1/p' <<<"$OUT"; }
 # cli_wait ID STATES SECS — until `kaon show ID --json` has one of STATES.

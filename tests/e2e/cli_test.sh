@@ -13,44 +13,6 @@ unset XDG_CONFIG_HOME KAON_URL KAON_TOKEN KAON_CA_FILE
 CONF=$HOME/.config/kaon/config
 ALICE=alice$RUN_ID LAB=lab$RUN_ID OFF=off$RUN_ID
 
-# kcli ARGS... — run the CLI (stdin passes through); sets RC, OUT, ERR.
-kcli() {
-	LAST_CLI="kaon $*"
-	"$KAON" "$@" >"$T/cli.out" 2>"$T/cli.err"
-	RC=$?
-	OUT=$(cat "$T/cli.out")
-	ERR=$(cat "$T/cli.err")
-}
-# cli_ok DESC — the last CLI call exited 0.
-cli_ok() {
-	if [ "$RC" = 0 ]; then
-		pass "$1"
-	else
-		fail "$1: '$LAST_CLI' exited $RC"
-		printf '    stdout: %s\n    stderr: %s\n' "$(head -c 300 <<<"$OUT")" "$(head -c 300 <<<"$ERR")"
-	fi
-}
-# cli_fails DESC — exited non-zero with exactly one line "kaon: ..." on
-# stderr.
-cli_fails() {
-	local lines
-	lines=$(printf '%s' "$ERR" | grep -c '')
-	if [ "$RC" != 0 ] && [ "$lines" = 1 ] && [[ $ERR == kaon:* ]]; then
-		pass "$1"
-	else
-		fail "$1: '$LAST_CLI' exited $RC with $lines line(s) on stderr, expected non-zero and one 'kaon: ...' line"
-		printf '    stderr: %s\n' "$(head -c 400 <<<"$ERR")"
-	fi
-}
-# out_jq [JQ_ARGS...] FILTER DESC — like check_jq, on the CLI's stdout.
-out_jq() {
-	local saved=$BODY
-	BODY=$OUT
-	LAST_REQ=$LAST_CLI STATUS=$RC
-	check_jq "$@"
-	BODY=$saved
-}
-
 # ---- login and whoami --------------------------------------------------------
 kcli whoami
 check_ne "$RC" 0 "whoami before login fails"
