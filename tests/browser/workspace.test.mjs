@@ -77,6 +77,30 @@ async function getFile(path) {
 	return Buffer.from(await res.arrayBuffer());
 }
 
+// A one-page PDF that says text, written by hand (no PDF library needed).
+function minimalPdf(text) {
+	const objs = [
+		'<< /Type /Catalog /Pages 2 0 R >>',
+		'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+		'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+		null,
+		'<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+	];
+	const stream = `BT /F1 20 Tf 20 100 Td (${text}) Tj ET`;
+	objs[3] = `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`;
+	let out = '%PDF-1.4\n';
+	const offsets = objs.map((o, i) => {
+		const at = out.length;
+		out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+		return at;
+	});
+	const xref = out.length;
+	out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`;
+	for (const at of offsets) out += `${String(at).padStart(10, '0')} 00000 n \n`;
+	out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+	return Buffer.from(out, 'latin1');
+}
+
 const row = (page, name) => page.locator(`[data-testid="file-row"][data-name="${name.replace(/["\\]/g, '\\$&')}"]`);
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -213,11 +237,12 @@ test('Files: folders, several uploads with progress bars, drag and drop, a resum
 	await context.close();
 });
 
-test('Preview: Markdown is rendered without its HTML, an HTML file cannot script the app', async () => {
+test('Preview: Markdown is rendered without its HTML, a PDF shows in the viewer, an HTML file cannot script the app', async () => {
 	await putFile('notes.md', '# Results\n\nSome *text*.\n\n<script>window.__md = 1</script>\n<img src=x onerror="window.__md = 2">\n\n[bad link](javascript:window.__md=3)\n');
 	await putFile('page.html', '<!doctype html><title>user page</title><h1 id="h">user html</h1>\n<script>try { parent.document.body.dataset.pwned = "yes"; } catch (e) {} document.getElementById("h").textContent = "script ran";</script>\n');
 	const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 	await putFile('dot.png', png);
+	await putFile('paper.pdf', minimalPdf('Hello from a PDF'));
 	const { context, page } = await userPage();
 	await page.goto('/#/files');
 	await row(page, 'notes.md').locator('[data-testid="file-open"]').click();
@@ -251,6 +276,21 @@ test('Preview: Markdown is rendered without its HTML, an HTML file cannot script
 	assert.match(probe, /^blocked: SecurityError/);
 	assert.equal(await page.evaluate(() => document.body.dataset.pwned), undefined);
 	await screenshot(page, 'preview-html');
+	await page.keyboard.press('Escape');
+
+	// A PDF shows in the browser's own viewer inside the preview, although
+	// it is served with CSP sandbox like every user file.
+	const pdfLoaded = page.waitForResponse((r) => r.url().endsWith('/api/v1/files/paper.pdf'));
+	await row(page, 'paper.pdf').locator('[data-testid="file-open"]').click();
+	const pdfFrame = page.locator('[data-testid="preview-pdf"]');
+	await pdfFrame.waitFor();
+	const pdfRes = await pdfLoaded;
+	assert.equal(pdfRes.status(), 200);
+	const pdfHeaders = await pdfRes.allHeaders();
+	assert.equal(pdfHeaders['content-type'], 'application/pdf');
+	assert.equal(pdfHeaders['content-security-policy'], 'sandbox');
+	await sleep(1500); // the viewer draws the page
+	await screenshot(page, 'preview-pdf');
 	await page.keyboard.press('Escape');
 
 	await row(page, 'dot.png').locator('[data-testid="file-open"]').click();
