@@ -4,9 +4,8 @@
  * Everything after fork() in pty_spawn runs in a child of the
  * multithreaded daemon: another thread may have held the malloc, stdio or
  * logger lock at fork time, so the child uses only system calls on memory
- * the plan prepared. setgroups/setgid/setuid go through syscall(2): the
- * glibc wrappers would try to broadcast the change to threads that do
- * not exist in the child.
+ * the plan prepared. Taking the user's identity, resetting signals and
+ * closing fds are spawn.h's helpers, shared with the job child.
  */
 #include "exec/pty.h"
 
@@ -26,6 +25,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "exec/spawn.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
@@ -40,27 +40,11 @@ static void pty_env_push(char ***env, size_t *n, char *s)
 	(*env)[*n] = NULL;
 }
 
-/* Supplementary groups of user (initgroups is not async-signal-safe:
- * resolved here, set with setgroups in the child), root's dropped. */
+/* Supplementary groups of user, root's dropped (see spawn.h). */
 static int pty_plan_groups(struct pty_plan *p, const char *user, char **cause)
 {
-	int n = 64;
-	gid_t *groups = xmalloc(sizeof *groups * (size_t)n);
-	while (getgrouplist(user, p->gid, groups, &n) < 0) {
-		if (n <= 0 || n > 65536) {
-			free(groups);
-			*cause = xasprintf("getgrouplist(%s) failed", user);
-			return -EINVAL;
-		}
-		groups = xrealloc(groups, sizeof *groups * (size_t)n);
-	}
-	int kept = 0;
-	for (int i = 0; i < n; i++)
-		if (groups[i] != 0)
-			groups[kept++] = groups[i];
-	p->groups = groups;
-	p->ngroups = kept;
-	return 0;
+	int dropped;
+	return spawn_groups_resolve(user, p->gid, &p->groups, &p->ngroups, &dropped, cause);
 }
 
 int pty_plan_new(const struct pty_user *u, char *const *extra_env, struct pty_plan **out,
@@ -181,14 +165,7 @@ static _Noreturn void pty_child_fail(int fd, int stage, int err)
 
 static _Noreturn void pty_child(const struct pty_plan *p, int slave, int report)
 {
-	/* Handlers are reset by exec, ignored signals are not (the daemon
-	 * ignores SIGPIPE). */
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL);
+	spawn_signals_default();
 
 	if (setsid() < 0)
 		pty_child_fail(report, PTY_STAGE_SETSID, errno);
@@ -201,15 +178,17 @@ static _Noreturn void pty_child(const struct pty_plan *p, int slave, int report)
 		close(slave);
 
 	if (p->setcreds) {
-		if (syscall(SYS_setgroups, (size_t)p->ngroups, p->groups) < 0)
-			pty_child_fail(report, PTY_STAGE_SETGROUPS, errno);
-		if (syscall(SYS_setgid, p->gid) < 0)
-			pty_child_fail(report, PTY_STAGE_SETGID, errno);
-		if (syscall(SYS_setuid, p->uid) < 0)
-			pty_child_fail(report, PTY_STAGE_SETUID, errno);
-		if (getuid() != p->uid || geteuid() != p->uid || getegid() != p->gid ||
-		    syscall(SYS_setuid, 0) == 0)
-			pty_child_fail(report, PTY_STAGE_SETUID, EPERM);
+		int err = 0;
+		switch (spawn_creds_drop(p->uid, p->gid, p->groups, p->ngroups, &err)) {
+		case 0:
+			break;
+		case SPAWN_STAGE_SETGROUPS:
+			pty_child_fail(report, PTY_STAGE_SETGROUPS, err);
+		case SPAWN_STAGE_SETGID:
+			pty_child_fail(report, PTY_STAGE_SETGID, err);
+		default:
+			pty_child_fail(report, PTY_STAGE_SETUID, err);
+		}
 	}
 	/* As the user, so a home the user may not enter is refused. */
 	if (chdir(p->home) < 0)
@@ -217,9 +196,7 @@ static _Noreturn void pty_child(const struct pty_plan *p, int slave, int report)
 
 	/* Every fd but 0, 1, 2 closed at exec (the report pipe too: its
 	 * closing tells the parent the exec happened). */
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		for (int fd = 3; fd < 65536; fd++)
-			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	spawn_cloexec_all();
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

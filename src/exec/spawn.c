@@ -83,29 +83,13 @@ static int spawn_plan_creds(const struct exec_job *job, struct spawn_plan *p, ch
 		return -EINVAL;
 	}
 
-	/* initgroups() is not async-signal-safe (NSS): resolve the list here
-	 * and let the child call setgroups(). */
-	int n = 64;
-	gid_t *groups = xmalloc(sizeof *groups * (size_t)n);
-	while (getgrouplist(job->user, job->gid, groups, &n) < 0) {
-		if (n <= 0 || n > 65536) {
-			free(groups);
-			*cause = xasprintf("getgrouplist(%s) failed", job->user);
-			return -EINVAL;
-		}
-		groups = xrealloc(groups, sizeof *groups * (size_t)n);
-	}
-	int kept = 0;
-	for (int i = 0; i < n; i++) {
-		if (groups[i] == 0) {
-			log_warn("job %lld: dropping group root from %s's supplementary groups",
-				 (long long)job->job_id, job->user);
-			continue;
-		}
-		groups[kept++] = groups[i];
-	}
-	p->groups = groups;
-	p->ngroups = kept;
+	int dropped = 0;
+	rc = spawn_groups_resolve(job->user, job->gid, &p->groups, &p->ngroups, &dropped, cause);
+	if (rc < 0)
+		return rc;
+	if (dropped)
+		log_warn("job %lld: dropping group root from %s's supplementary groups",
+			 (long long)job->job_id, job->user);
 	return 0;
 }
 
@@ -197,7 +181,75 @@ char *spawn_failure_message(const struct spawn_failure *f, const struct spawn_pl
 	}
 }
 
-/* ---- job child (async-signal-safe from here on) ------------------------- */
+int spawn_groups_resolve(const char *user, gid_t gid, gid_t **groups, int *ngroups,
+			 int *dropped, char **cause)
+{
+	int n = 64;
+	gid_t *g = xmalloc(sizeof *g * (size_t)n);
+	while (getgrouplist(user, gid, g, &n) < 0) {
+		if (n <= 0 || n > 65536) {
+			free(g);
+			*cause = xasprintf("getgrouplist(%s) failed", user);
+			return -EINVAL;
+		}
+		g = xrealloc(g, sizeof *g * (size_t)n);
+	}
+	int kept = 0;
+	*dropped = 0;
+	for (int i = 0; i < n; i++) {
+		if (g[i] == 0)
+			(*dropped)++;
+		else
+			g[kept++] = g[i];
+	}
+	*groups = g;
+	*ngroups = kept;
+	return 0;
+}
+
+/* ---- in children (async-signal-safe from here on) ------------------------- */
+
+int spawn_creds_drop(uid_t uid, gid_t gid, const gid_t *groups, int ngroups, int *err)
+{
+	if (syscall(SYS_setgroups, (size_t)ngroups, groups) < 0)
+		return *err = errno, SPAWN_STAGE_SETGROUPS;
+	if (syscall(SYS_setgid, gid) < 0)
+		return *err = errno, SPAWN_STAGE_SETGID;
+	if (syscall(SYS_setuid, uid) < 0)
+		return *err = errno, SPAWN_STAGE_SETUID;
+	/* Paranoia (h2o's setuidgid does the same): root must be gone for
+	 * good. */
+	if (getuid() != uid || geteuid() != uid || getegid() != gid || syscall(SYS_setuid, 0) == 0)
+		return *err = EPERM, SPAWN_STAGE_SETUID;
+	return 0;
+}
+
+void spawn_signals_default(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL);
+}
+
+/* One system call instead of a loop over RLIMIT_NOFILE, where the kernel
+ * has close_range. */
+void spawn_cloexec_all(void)
+{
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	struct rlimit rl;
+	unsigned max = 65536;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < max)
+		max = (unsigned)rl.rlim_cur;
+	for (unsigned fd = 3; fd < max; fd++)
+		(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* ---- job child ------------------------------------------------------------ */
 
 /* The child shares the supervisor's memory (see spawn_run): it reports a
  * failure by writing it there, then exits; the supervisor, suspended until
@@ -250,21 +302,6 @@ static int spawn_child_dup(int fd, int to)
 	int rc = dup2(fd, to) < 0 ? -errno : 0;
 	close(fd);
 	return rc;
-}
-
-/* Every fd above stderr close-on-exec:
- * one system call instead of a loop over RLIMIT_NOFILE. */
-static void spawn_child_cloexec_all(void)
-{
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
-		return;
-	struct rlimit rl;
-	unsigned max = 65536;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < max)
-		max = (unsigned)rl.rlim_cur;
-	for (unsigned fd = 3; fd < max; fd++)
-		(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 }
 
 /* execve with execvp's PATH search, along the job's PATH (not the
@@ -351,21 +388,10 @@ static _Noreturn void spawn_child(const struct spawn_plan *p, struct spawn_failu
 		spawn_child_fail(failure, SPAWN_STAGE_STDERR, -fd);
 
 	if (p->setcreds) {
-		/* Raw system calls: glibc's wrappers would broadcast the
-		 * change to the threads glibc believes this process has, and
-		 * this child shares the supervisor's memory, glibc's thread
-		 * list included. The kernel changes this task alone. */
-		if (syscall(SYS_setgroups, (size_t)p->ngroups, p->groups) < 0)
-			spawn_child_fail(failure, SPAWN_STAGE_SETGROUPS, errno);
-		if (syscall(SYS_setgid, p->gid) < 0)
-			spawn_child_fail(failure, SPAWN_STAGE_SETGID, errno);
-		if (syscall(SYS_setuid, p->uid) < 0)
-			spawn_child_fail(failure, SPAWN_STAGE_SETUID, errno);
-		/* Paranoia (h2o's setuidgid does the same): root must be gone
-		 * for good. */
-		if (getuid() != p->uid || geteuid() != p->uid || getegid() != p->gid ||
-		    syscall(SYS_setuid, 0) == 0)
-			spawn_child_fail(failure, SPAWN_STAGE_SETUID, EPERM);
+		int err = 0;
+		int stage = spawn_creds_drop(p->uid, p->gid, p->groups, p->ngroups, &err);
+		if (stage)
+			spawn_child_fail(failure, stage, err);
 	}
 	/* After setuid: the kernel checks RLIMIT_NPROC at setuid time against
 	 * the limit then in force, and refuses the exec if it was exceeded. */
@@ -384,14 +410,8 @@ static _Noreturn void spawn_child(const struct spawn_plan *p, struct spawn_failu
 	if (chdir(p->workdir) < 0)
 		spawn_child_fail(failure, SPAWN_STAGE_CHDIR, errno);
 
-	/* Handlers are reset by exec, ignored signals are not. */
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL);
-	spawn_child_cloexec_all();
+	spawn_signals_default();
+	spawn_cloexec_all();
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

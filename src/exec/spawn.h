@@ -94,6 +94,26 @@ char *spawn_failure_message(const struct spawn_failure *f, const struct spawn_pl
 int spawn_run(const struct spawn_plan *plan, pid_t *pid, struct spawn_failure *failure);
 
 /*
+ * The steps every child kaon makes (a job, a terminal's shell) shares, so
+ * that taking a user's identity is written once.
+ */
+/* Daemon side: the user's supplementary groups from NSS (initgroups is not
+ * async-signal-safe, so the child gets the list), root's group left out
+ * and counted in *dropped. *groups is the caller's to free. */
+int spawn_groups_resolve(const char *user, gid_t gid, gid_t **groups, int *ngroups,
+			 int *dropped, char **cause);
+/* Child side (async-signal-safe): setgroups → setgid → setuid as raw
+ * system calls (glibc's wrappers would broadcast the change to threads
+ * glibc believes the process has), then a check that root is gone for
+ * good. 0, or the failing SPAWN_STAGE_SETGROUPS/SETGID/SETUID with *err. */
+int spawn_creds_drop(uid_t uid, gid_t gid, const gid_t *groups, int ngroups, int *err);
+/* Child side: every signal back to its default disposition (exec resets
+ * handlers, not ignored signals: the daemon ignores SIGPIPE). */
+void spawn_signals_default(void);
+/* Child side: every fd from 3 up closed at exec. */
+void spawn_cloexec_all(void);
+
+/*
  * Async-signal-safe helpers: only system calls and string functions that
  * POSIX lists as async-signal-safe (memcpy, strlen, ...). Numbers are
  * decimal; paths are bounded by the caller's buffer.

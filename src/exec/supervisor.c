@@ -184,12 +184,7 @@ static void supervisor_report(int fd, const struct supervisor_report *r)
  * let the kernel reap the job before wait4 sees its status. */
 static void supervisor_signals(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL);
+	spawn_signals_default();
 }
 
 /* Close every inherited fd (the daemon's listening sockets and database
