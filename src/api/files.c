@@ -702,7 +702,12 @@ out:
 	path_ref_close(&ref);
 }
 
-void api_files_get(struct http_req *req, struct http_resp *resp)
+typedef void (*files_home_fn)(struct http_req *req, struct http_resp *resp,
+			      struct files_root *root, const char *path, size_t len);
+
+/* Every /api/v1/files route: the path from the URL, the caller's home,
+ * then the operation; each step answers for itself when it fails. */
+static void files_on_home(struct http_req *req, struct http_resp *resp, files_home_fn op)
 {
 	char *path;
 	size_t len;
@@ -710,52 +715,36 @@ void api_files_get(struct http_req *req, struct http_resp *resp)
 	if (files_target_path(req, resp, "/api/v1/files", &path, &len) < 0)
 		return;
 	if (files_home_open(req, resp, &root) == 0) {
-		files_get(req, resp, &root, path, len, "home");
+		op(req, resp, &root, path, len);
 		files_root_close(&root);
 	}
 	free(path);
+}
+
+static void files_get_home(struct http_req *req, struct http_resp *resp, struct files_root *root,
+			   const char *path, size_t len)
+{
+	files_get(req, resp, root, path, len, "home");
+}
+
+void api_files_get(struct http_req *req, struct http_resp *resp)
+{
+	files_on_home(req, resp, files_get_home);
 }
 
 void api_files_put(struct http_req *req, struct http_resp *resp)
 {
-	char *path;
-	size_t len;
-	struct files_root root;
-	if (files_target_path(req, resp, "/api/v1/files", &path, &len) < 0)
-		return;
-	if (files_home_open(req, resp, &root) == 0) {
-		files_put_begin(req, resp, &root, path, len);
-		files_root_close(&root);
-	}
-	free(path);
+	files_on_home(req, resp, files_put_begin);
 }
 
 void api_files_post(struct http_req *req, struct http_resp *resp)
 {
-	char *path;
-	size_t len;
-	struct files_root root;
-	if (files_target_path(req, resp, "/api/v1/files", &path, &len) < 0)
-		return;
-	if (files_home_open(req, resp, &root) == 0) {
-		files_op(req, resp, &root, path, len);
-		files_root_close(&root);
-	}
-	free(path);
+	files_on_home(req, resp, files_op);
 }
 
 void api_files_delete(struct http_req *req, struct http_resp *resp)
 {
-	char *path;
-	size_t len;
-	struct files_root root;
-	if (files_target_path(req, resp, "/api/v1/files", &path, &len) < 0)
-		return;
-	if (files_home_open(req, resp, &root) == 0) {
-		files_delete(req, resp, &root, path, len);
-		files_root_close(&root);
-	}
-	free(path);
+	files_on_home(req, resp, files_delete);
 }
 
 /* ---- datasets ------------------------------------------------------------------- */
