@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/idkey.h"
 #include "lib/xalloc.h"
 #include "sched/policy.h"
 
@@ -108,34 +109,6 @@ double fairshare_accrue(const struct fairshare_weights *w, double billing, int64
 	return billing * hl / fairshare_ln2 * tail * -fairshare_exp2m1(-len / hl);
 }
 
-/* Groups sorted by id, so each user finds its group in O(log g). */
-struct fairshare_gkey {
-	int64_t id;
-	size_t idx;
-};
-
-static int fairshare_gkey_cmp(const void *a, const void *b)
-{
-	const struct fairshare_gkey *x = a, *y = b;
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* Position of the first key with this id, or -1. */
-static long fairshare_gkey_find(const struct fairshare_gkey *k, size_t n, int64_t id)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (k[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && k[lo].id == id ? (long)lo : -1;
-}
-
 static double fairshare_factor(double share, double usage_norm)
 {
 	if (!(share > 0.0))
@@ -148,16 +121,16 @@ static double fairshare_factor(double share, double usage_norm)
 void fairshare_compute(const struct sched_user *users, size_t nusers,
 		       const struct sched_group *groups, size_t ngroups, struct fairshare_row *out)
 {
-	struct fairshare_gkey *keys = xcalloc(ngroups ? ngroups : 1, sizeof *keys);
+	struct idkey *keys = xcalloc(ngroups ? ngroups : 1, sizeof *keys);
 	size_t *members = xcalloc(ngroups ? ngroups : 1, sizeof *members);
 	long *pos = xcalloc(nusers ? nusers : 1, sizeof *pos);
 	for (size_t i = 0; i < ngroups; i++)
-		keys[i] = (struct fairshare_gkey){groups[i].id, i};
-	qsort(keys, ngroups, sizeof *keys, fairshare_gkey_cmp);
+		keys[i] = (struct idkey){groups[i].id, i};
+	qsort(keys, ngroups, sizeof *keys, idkey_cmp);
 
 	double total_usage = 0.0, total_weight = 0.0;
 	for (size_t i = 0; i < nusers; i++) {
-		pos[i] = fairshare_gkey_find(keys, ngroups, users[i].group_id);
+		pos[i] = idkey_find(keys, ngroups, users[i].group_id);
 		if (pos[i] >= 0 && members[pos[i]]++ == 0 && groups[keys[pos[i]].idx].weight > 0)
 			total_weight += groups[keys[pos[i]].idx].weight;
 		if (users[i].usage > 0)

@@ -25,18 +25,13 @@
 
 #include <stdlib.h>
 
+#include "lib/idkey.h"
 #include "lib/xalloc.h"
 #include "sched/fairshare.h"
 
 /* How many blocked jobs may try to get the reservation when the ones
  * before them cannot (they wait for jobs without a wall time). */
 enum { SCHED_RESERVE_TRIES = 16 };
-
-/* A sorted (id, input index) table: users, groups and array ids. */
-struct sched_key {
-	int64_t id;
-	size_t idx;
-};
 
 struct sched_nodestate {
 	int64_t cpus, mem; /* free now; negative if the input overcommits */
@@ -69,7 +64,7 @@ struct sched_resv {
 struct sched_state {
 	const struct sched_input *in;
 	struct sched_nodestate *nodes;
-	struct sched_key *users, *groups, *arrays;
+	struct idkey *users, *groups, *arrays;
 	size_t narrays;
 	struct fairshare_row *fs;
 	struct sched_use *guse; /* per position in groups[] */
@@ -147,39 +142,17 @@ static uint64_t sched_mask_all(int ngpus)
 	return ((uint64_t)1 << ngpus) - 1;
 }
 
-static int sched_key_cmp(const void *a, const void *b)
-{
-	const struct sched_key *x = a, *y = b;
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* Position of the first key with this id, or -1. */
-static long sched_key_find(const struct sched_key *k, size_t n, int64_t id)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (k[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && k[lo].id == id ? (long)lo : -1;
-}
-
 /* Sorted, duplicate-free array ids of running and pending jobs. */
-static size_t sched_arrays_index(const struct sched_input *in, struct sched_key *out)
+static size_t sched_arrays_index(const struct sched_input *in, struct idkey *out)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < in->nrunning; i++)
 		if (in->running[i].array_id)
-			out[n++] = (struct sched_key){in->running[i].array_id, 0};
+			out[n++] = (struct idkey){in->running[i].array_id, 0};
 	for (size_t i = 0; i < in->npending; i++)
 		if (in->pending[i].array_id)
-			out[n++] = (struct sched_key){in->pending[i].array_id, 0};
-	qsort(out, n, sizeof *out, sched_key_cmp);
+			out[n++] = (struct idkey){in->pending[i].array_id, 0};
+	qsort(out, n, sizeof *out, idkey_cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < n; i++)
 		if (u == 0 || out[u - 1].id != out[i].id)
@@ -187,19 +160,19 @@ static size_t sched_arrays_index(const struct sched_input *in, struct sched_key 
 	return u;
 }
 
-static struct sched_key *sched_keys_new(size_t n)
+static struct idkey *sched_keys_new(size_t n)
 {
-	return xcalloc(n ? n : 1, sizeof(struct sched_key));
+	return xcalloc(n ? n : 1, sizeof(struct idkey));
 }
 
 /* Group position (in st->groups) of a user id, or -1. */
 static long sched_group_of(const struct sched_state *st, int64_t user_id)
 {
 	const struct sched_input *in = st->in;
-	long u = sched_key_find(st->users, in->nusers, user_id);
+	long u = idkey_find(st->users, in->nusers, user_id);
 	if (u < 0)
 		return -1;
-	return sched_key_find(st->groups, in->ngroups, in->users[st->users[u].idx].group_id);
+	return idkey_find(st->groups, in->ngroups, in->users[st->users[u].idx].group_id);
 }
 
 /* What running jobs hold now: node resources, group totals, array elements,
@@ -215,7 +188,7 @@ static void sched_state_add_running(struct sched_state *st)
 			st->guse[g].cpus += j->cpus;
 			st->guse[g].jobs++;
 		}
-		long a = j->array_id ? sched_key_find(st->arrays, st->narrays, j->array_id) : -1;
+		long a = j->array_id ? idkey_find(st->arrays, st->narrays, j->array_id) : -1;
 		if (a >= 0)
 			st->arun[a]++;
 		if (j->node < 0 || (size_t)j->node >= in->nnodes)
@@ -245,12 +218,12 @@ static void sched_state_init(struct sched_state *st, const struct sched_input *i
 	}
 	st->users = sched_keys_new(in->nusers);
 	for (size_t i = 0; i < in->nusers; i++)
-		st->users[i] = (struct sched_key){in->users[i].id, i};
-	qsort(st->users, in->nusers, sizeof *st->users, sched_key_cmp);
+		st->users[i] = (struct idkey){in->users[i].id, i};
+	qsort(st->users, in->nusers, sizeof *st->users, idkey_cmp);
 	st->groups = sched_keys_new(in->ngroups);
 	for (size_t i = 0; i < in->ngroups; i++)
-		st->groups[i] = (struct sched_key){in->groups[i].id, i};
-	qsort(st->groups, in->ngroups, sizeof *st->groups, sched_key_cmp);
+		st->groups[i] = (struct idkey){in->groups[i].id, i};
+	qsort(st->groups, in->ngroups, sizeof *st->groups, idkey_cmp);
 	st->guse = xcalloc(in->ngroups ? in->ngroups : 1, sizeof *st->guse);
 	st->arrays = sched_keys_new(in->nrunning + in->npending);
 	st->narrays = sched_arrays_index(in, st->arrays);
@@ -276,7 +249,7 @@ static void sched_state_free(struct sched_state *st)
 static double sched_priority(const struct sched_state *st, const struct sched_job *j)
 {
 	const struct sched_input *in = st->in;
-	long u = sched_key_find(st->users, in->nusers, j->user_id);
+	long u = idkey_find(st->users, in->nusers, j->user_id);
 	double f_fs = u >= 0 ? st->fs[st->users[u].idx].factor : 0.0;
 	double f_age = 0.0;
 	if (in->params.max_age_s > 0 && in->now > j->submit_time) {
@@ -524,7 +497,7 @@ static void sched_decide(struct sched_state *st, const struct sched_job *j,
 	if (d->reason != SCHED_REASON_NONE)
 		return;
 	long g = sched_group_of(st, j->user_id);
-	long a = j->array_id ? sched_key_find(st->arrays, st->narrays, j->array_id) : -1;
+	long a = j->array_id ? idkey_find(st->arrays, st->narrays, j->array_id) : -1;
 	if (!sched_group_allows(st, g, j)) {
 		d->reason = SCHED_REASON_GROUP_LIMIT;
 		return;
