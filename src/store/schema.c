@@ -103,5 +103,47 @@ static const char schema_v2[] =
 	"  usage REAL NOT NULL,"
 	"  updated_at INTEGER NOT NULL);";
 
-const char *const schema_migrations[] = { schema_v1, schema_v2 };
+/* Interactive sessions (store/sessions.h). A session is a job of kind
+ * 'session' plus one sessions row keyed by the job id: how to reach its
+ * backend (a unix socket path, or a loopback port), the per-session secret
+ * the proxy presents to it, and the policy it was started under. Profiles
+ * are the templates sessions are started from; built-in ones are seeded
+ * by the daemon at start (server), not here, so they can follow the
+ * machine (a profile whose program is missing is hidden, not deleted). */
+static const char schema_v3[] =
+	"ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'batch';"
+	"CREATE TABLE profiles ("
+	"  name TEXT PRIMARY KEY,"
+	"  title TEXT NOT NULL,"
+	"  description TEXT NOT NULL DEFAULT '',"
+	"  kind TEXT NOT NULL,"
+	"  command TEXT NOT NULL,"
+	"  env TEXT NOT NULL DEFAULT '{}',"
+	"  requires TEXT,"
+	"  cpus INTEGER NOT NULL, mem_mb INTEGER NOT NULL, gpus INTEGER NOT NULL,"
+	"  lifetime_s INTEGER NOT NULL, max_lifetime_s INTEGER NOT NULL,"
+	"  idle_timeout_s INTEGER NOT NULL,"
+	"  groups TEXT NOT NULL DEFAULT '[]',"
+	"  position INTEGER NOT NULL DEFAULT 0,"
+	"  source TEXT NOT NULL DEFAULT 'api',"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE TABLE sessions ("
+	"  job_id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  profile TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  socket TEXT,"
+	"  port INTEGER,"
+	"  secret TEXT NOT NULL,"
+	"  options TEXT NOT NULL DEFAULT '{}',"
+	"  idle_timeout_s INTEGER NOT NULL,"
+	"  max_lifetime_s INTEGER NOT NULL,"
+	"  ready_at INTEGER,"
+	"  last_activity INTEGER,"
+	"  end_reason TEXT,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE INDEX sessions_user ON sessions(user_id, job_id);";
+
+const char *const schema_migrations[] = { schema_v1, schema_v2, schema_v3 };
 const size_t schema_migrations_count = sizeof schema_migrations / sizeof schema_migrations[0];
