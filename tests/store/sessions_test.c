@@ -1,0 +1,138 @@
+/* Unit tests of store/sessions: profiles upsert, sessions joined to their
+ * job, the proxy's route lookup. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../harness.h"
+#include "store/db.h"
+#include "store/jobs.h"
+#include "store/sessions.h"
+
+static struct store *sessions_test_open(void)
+{
+	char *path = NULL, *cause = NULL;
+	struct store *st = NULL;
+	CHECK(asprintf(&path, "%s/kaon.db", harness_tmpdir()) > 0);
+	if (store_open(path, &st, &cause) < 0)
+		harness_fail(__FILE__, __LINE__, "store_open: %s", cause);
+	free(path);
+	return st;
+}
+
+static struct store_profile sessions_test_profile(const char *name, int position)
+{
+	struct store_profile p = {
+		.name = (char *)name, .title = (char *)"T", .kind = (char *)"jupyter",
+		.command = (char *)"[\"jupyter-notebook\"]", .cpus = 2, .mem_mb = 4096,
+		.lifetime_s = 3600, .max_lifetime_s = 7200, .idle_timeout_s = 600,
+		.position = position,
+	};
+	return p;
+}
+
+TEST(store_profiles_upsert_keeps_created_and_orders_by_position)
+{
+	struct store *st = sessions_test_open();
+	struct store_profile a = sessions_test_profile("b-second", 2);
+	struct store_profile b = sessions_test_profile("a-later", 5);
+	CHECK_INT(store_profile_put(st, &a), 0);
+	CHECK_INT(store_profile_put(st, &b), 0);
+	int64_t created = a.created_at;
+	a.cpus = 8;
+	a.source = (char *)"config";
+	CHECK_INT(store_profile_put(st, &a), 0);
+	CHECK_INT(a.created_at, created);
+
+	struct store_profile got = { 0 };
+	CHECK_INT(store_profile_get(st, "b-second", &got), 0);
+	CHECK_INT(got.cpus, 8);
+	CHECK_STR(got.source, "config");
+	CHECK_STR(got.groups, "[]");
+	CHECK(got.requires == NULL);
+	store_profile_clear(&got);
+
+	struct store_profile *ps;
+	size_t n;
+	CHECK_INT(store_profiles_list(st, &ps, &n), 0);
+	CHECK_INT(n, 2);
+	CHECK_STR(ps[0].name, "b-second");
+	store_profiles_free(ps, n);
+
+	CHECK_INT(store_profile_delete(st, "a-later"), 0);
+	CHECK_INT(store_profile_delete(st, "a-later"), -ENOENT);
+	CHECK_INT(store_profile_get(st, "a-later", &got), -ENOENT);
+	store_close(st);
+}
+
+static int64_t sessions_test_job(struct store *st, int64_t user_id)
+{
+	struct store_job j = {
+		.user_id = user_id, .username = (char *)"u", .group_name = (char *)"students",
+		.name = (char *)"nb", .command = (char *)"[\"x\"]", .workdir = (char *)"/",
+		.cpus = 1, .mem_mb = 100, .walltime_s = 60, .array_id = -1, .array_index = -1,
+		.after = (char *)"[]",
+	};
+	CHECK_INT(store_job_insert(st, &j), 0);
+	return j.id;
+}
+
+TEST(store_sessions_route_follows_the_job_and_readiness)
+{
+	struct store *st = sessions_test_open();
+	struct store_session_route r;
+	CHECK_INT(store_session_route(st, 1, &r), -ENOENT);
+
+	int64_t id = sessions_test_job(st, 7);
+	struct store_session s = {
+		.job_id = id, .user_id = 7, .name = (char *)"work", .profile = (char *)"jupyter-cpu",
+		.kind = (char *)"jupyter", .socket = (char *)"/run/kaon/s/1.sock",
+		.secret = (char *)"abc", .idle_timeout_s = 600, .max_lifetime_s = 7200,
+	};
+	CHECK_INT(store_session_insert(st, &s), 0);
+	CHECK_INT(store_session_route(st, id, &r), 0);
+	CHECK_INT(r.user_id, 7);
+	CHECK(!r.running && !r.ready);
+	CHECK_STR(r.socket, "/run/kaon/s/1.sock");
+	CHECK_STR(r.secret, "abc");
+	CHECK_INT(r.port, 0);
+
+	CHECK_INT(store_job_start(st, id, 100, "local", NULL), 0);
+	CHECK_INT(store_session_set_ready(st, id, 101), 0);
+	CHECK_INT(store_session_route(st, id, &r), 0);
+	CHECK(r.running && r.ready);
+
+	int64_t found = 0;
+	CHECK_INT(store_session_find_live(st, 7, "work", &found), 0);
+	CHECK_INT(found, id);
+	CHECK_INT(store_session_find_live(st, 8, "work", &found), -ENOENT);
+
+	/* Activity never moves backwards; the first end reason wins. */
+	CHECK_INT(store_session_set_activity(st, id, 200), 0);
+	CHECK_INT(store_session_set_activity(st, id, 150), 0);
+	CHECK_INT(store_session_set_end_reason(st, id, "stopped"), 0);
+	CHECK_INT(store_session_set_end_reason(st, id, "expired"), 0);
+	CHECK_INT(store_job_end(st, id, "cancelled", NULL, 300, -1, 0, 0, -1), 0);
+
+	struct store_session got = { 0 };
+	CHECK_INT(store_session_get(st, id, &got), 0);
+	CHECK_INT(got.last_activity, 200);
+	CHECK_STR(got.end_reason, "stopped");
+	CHECK_STR(got.state, "cancelled");
+	CHECK_INT(got.start_time, 100);
+	CHECK_INT(got.walltime_s, 60);
+	store_session_clear(&got);
+
+	struct store_session *ss;
+	size_t n;
+	CHECK_INT(store_sessions_list(st, 7, true, &ss, &n), 0);
+	CHECK_INT(n, 0);
+	store_sessions_free(ss, n);
+	CHECK_INT(store_sessions_list(st, -1, false, &ss, &n), 0);
+	CHECK_INT(n, 1);
+	CHECK_STR(ss[0].name, "work");
+	store_sessions_free(ss, n);
+	CHECK_INT(store_session_find_live(st, 7, "work", &found), -ENOENT);
+	store_close(st);
+}
