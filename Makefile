@@ -62,6 +62,11 @@ build/tools/wsclient: tools/wsclient.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O2 $(WSLAY_CFLAGS) -o $@ $< $(WSLAY_LIBS) -lcrypto
 
+# One request at a time, timed: the proxy's benchmark (bench/proxy).
+build/tools/httplat: tools/httplat.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O2 -o $@ $<
+
 build/gen/embedded.c: build/tools/embed build/web/.stamp src/api/openapi.json
 	@mkdir -p $(dir $@)
 	build/tools/embed $@ web:build/web openapi.json:src/api/openapi.json
@@ -109,7 +114,7 @@ test: deps
 	@$(MAKE) --no-print-directory build/debug/kaon build/debug/unit build/kaon build/tools/wsclient
 	@tests/run-all
 
-bench: deps build/kaon build/tools/wsclient
+bench: deps build/kaon build/tools/wsclient build/tools/httplat
 	bench/http
 	bench/sched
 	bench/files

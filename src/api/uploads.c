@@ -319,7 +319,8 @@ void files_put_begin(struct http_req *req, struct http_resp *resp, struct files_
 		goto fail;
 	}
 	p->buf = xmalloc(FILES_PUT_BUF);
-	struct http_sink sink = {files_put_write, files_put_end, files_put_release, p};
+	struct http_sink sink = {
+	    .write = files_put_write, .end = files_put_end, .release = files_put_release, .ctx = p};
 	http_req_sink(req, &sink);
 	return;
 fail:
@@ -421,6 +422,7 @@ static void upload_discard(struct http_req *req, const char *id, const struct up
 	free(scratch.body);
 	for (size_t i = 0; i < scratch.nheaders; i++)
 		free(scratch.headers[i].name), free(scratch.headers[i].value);
+	free(scratch.headers);
 	char *file = upload_rec_path(req->srv->cfg, id);
 	unlink(file);
 	free(file);
@@ -731,7 +733,10 @@ void api_uploads_put(struct http_req *req, struct http_resp *resp)
 	p->buf = xmalloc(FILES_PUT_BUF);
 	files_root_close(&root);
 	upload_rec_clear(&r);
-	struct http_sink sink = {files_put_write, upload_chunk_end, upload_chunk_release, p};
+	struct http_sink sink = {.write = files_put_write,
+				 .end = upload_chunk_end,
+				 .release = upload_chunk_release,
+				 .ctx = p};
 	http_req_sink(req, &sink);
 	return;
 fail:

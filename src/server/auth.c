@@ -2,6 +2,7 @@
 #include "server/auth.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -9,6 +10,7 @@
 
 #include "config/config.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 #include "server/server.h"
 #include "store/credentials.h"
 
@@ -80,8 +82,42 @@ static int auth_csrf_ok(struct http_req *req)
 	return sent && secret_compare(sent, req->who.csrf) == 0;
 }
 
-int auth_authorize(enum route_access access, struct http_req *req, struct http_resp *resp)
+/* The login page, then back to this request-target: "/?next=T#/login"
+ * (the web page reads next once logged in; the hash is its route). */
+static void auth_login_redirect(struct http_req *req, struct http_resp *resp)
 {
+	static const char hex[] = "0123456789ABCDEF";
+	const char *t = req->target;
+	size_t n = strlen(t);
+	char *loc = xmalloc(n * 3 + 32), *o = loc;
+	memcpy(o, "/?next=", 7);
+	o += 7;
+	for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	memcpy(o, "#/login", 8);
+	http_resp_header(resp, "Location", loc);
+	free(loc);
+	http_resp_error(resp, 302, "unauthorized", "log in first: %s", "/#/login");
+}
+
+static bool auth_wants_page(struct http_req *req)
+{
+	const char *accept = http_req_header(req, "Accept");
+	return (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) && accept &&
+	       strstr(accept, "text/html") && !http_req_header(req, "Authorization");
+}
+
+int auth_authorize(const struct route *route, struct http_req *req, struct http_resp *resp)
+{
+	enum route_access access = route->access;
 	if (access == ROUTE_PUBLIC) {
 		/* A public route still sees who is asking, but a cookie without
 		 * its CSRF token may be a forged cross-site request: treat the
@@ -89,6 +125,11 @@ int auth_authorize(enum route_access access, struct http_req *req, struct http_r
 		if (!auth_csrf_ok(req))
 			req->via = HTTP_AUTH_NONE;
 		return 0;
+	}
+	if (req->via == HTTP_AUTH_NONE && (route->flags & ROUTE_LOGIN_PAGE) &&
+	    auth_wants_page(req)) {
+		auth_login_redirect(req, resp);
+		return -1;
 	}
 	if (req->via == HTTP_AUTH_NONE) {
 		http_resp_header(resp, "WWW-Authenticate", "Bearer");
@@ -100,7 +141,7 @@ int auth_authorize(enum route_access access, struct http_req *req, struct http_r
 				req->who.username);
 		return -1;
 	}
-	if (!auth_csrf_ok(req)) {
+	if (!(route->flags & ROUTE_OWN_CSRF) && !auth_csrf_ok(req)) {
 		http_resp_error(resp, 403, "csrf",
 				"missing or wrong X-CSRF-Token header for a cookie session");
 		return -1;

@@ -21,8 +21,9 @@
 /* Read credentials into req->via and req->who. A bad bearer token answers
  * 401 and returns -1; a stale cookie is ignored (the route decides). */
 int auth_identify(struct http_req *req, struct http_resp *resp);
-/* Enforce the route's access level and the CSRF rule; -1 after answering. */
-int auth_authorize(enum route_access access, struct http_req *req, struct http_resp *resp);
+/* Enforce the route's access level and the CSRF rule (unless the route
+ * is ROUTE_OWN_CSRF); -1 after answering. */
+int auth_authorize(const struct route *route, struct http_req *req, struct http_resp *resp);
 /* Start a browser session for user_id: set the cookie on resp and write
  * the new CSRF token into csrf. 0 or a store error. */
 int auth_session_start(struct http_req *req, struct http_resp *resp, int64_t user_id,

@@ -10,6 +10,14 @@
  * dispatched on the first call instead, and their sink takes the chunks.
  * A 101 answer (http_resp_upgrade) hands the socket to its new owner once
  * sent; the request is logged when that owner closes it.
+ *
+ * Parking (http_waker): a handler waiting on another server suspends its
+ * connection (MHD_suspend_connection) from inside a callback and is
+ * resumed by http_wake() from any thread. libmicrohttpd then calls the
+ * same callback again: the access handler with the rest of the upload
+ * data, or the final call of the request, or the content reader. Parking
+ * is never done from the first call of a request: libmicrohttpd would
+ * repeat that call as a first call.
  */
 #include "server/http.h"
 
@@ -50,7 +58,24 @@ struct http_ctx {
 	char *what; /* "METHOD /path" for the request log */
 	char user[STORE_NAME_MAX + 1];
 	struct http_upgrade *upgrade; /* a 101 queued: freed at completion */
+	struct http_waker *waker;     /* http_req_waker's, or NULL */
 };
+
+/* A request that may park. Every field is under http_wakers.lock. */
+struct http_waker {
+	struct MHD_Connection *conn;
+	bool parked;			/* suspended until http_wake */
+	bool kicked;			/* woken while not parked: the next park returns at once */
+	struct http_waker *prev, *next; /* in http_wakers.parked */
+};
+
+/* The parked requests, so that http_stop() can resume them all (the
+ * daemon refuses to stop with suspended connections). */
+static struct {
+	pthread_mutex_t lock;
+	struct http_waker *parked;
+	bool stopping;
+} http_wakers = {PTHREAD_MUTEX_INITIALIZER, NULL, false};
 
 /* A connection being upgraded. libmicrohttpd calls the upgrade handler
  * before it calls the completion callback, and calls the latter only once
@@ -112,6 +137,29 @@ const char *http_req_cookie(const struct http_req *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
 }
 
+struct http_req_headers_ctx {
+	int (*fn)(void *ctx, const char *name, const char *value);
+	void *ctx;
+	int rc;
+};
+
+static enum MHD_Result http_req_headers_one(void *cls, enum MHD_ValueKind kind, const char *name,
+					    const char *value)
+{
+	struct http_req_headers_ctx *c = cls;
+	(void)kind;
+	c->rc = c->fn(c->ctx, name, value ? value : "");
+	return c->rc == 0 ? MHD_YES : MHD_NO;
+}
+
+int http_req_headers(const struct http_req *req,
+		     int (*fn)(void *ctx, const char *name, const char *value), void *ctx)
+{
+	struct http_req_headers_ctx c = {fn, ctx, 0};
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, http_req_headers_one, &c);
+	return c.rc;
+}
+
 json_t *http_req_json(struct http_req *req, struct http_resp *resp)
 {
 	const char *ctype = http_req_header(req, "Content-Type");
@@ -148,6 +196,66 @@ void http_req_sink(struct http_req *req, const struct http_sink *sink)
 	ctx->sinking = true;
 }
 
+struct http_waker *http_req_waker(struct http_req *req)
+{
+	struct http_ctx *ctx = req->priv;
+	if (!ctx->waker) {
+		ctx->waker = xcalloc(1, sizeof *ctx->waker);
+		ctx->waker->conn = req->conn;
+	}
+	return ctx->waker;
+}
+
+/* Park w's connection unless a wake came since the last park. 1: parked
+ * (the caller returns from its callback at once); 0: woken meanwhile, try
+ * again now; -1: the daemon is stopping, do not wait. On the connection's
+ * worker thread, inside a libmicrohttpd callback. */
+static int http_waker_park(struct http_waker *w)
+{
+	int rc = 1;
+	pthread_mutex_lock(&http_wakers.lock);
+	if (http_wakers.stopping) {
+		rc = -1;
+	} else if (w->kicked) {
+		w->kicked = false;
+		rc = 0;
+	} else {
+		MHD_suspend_connection(w->conn);
+		w->parked = true;
+		w->prev = NULL;
+		w->next = http_wakers.parked;
+		if (w->next)
+			w->next->prev = w;
+		http_wakers.parked = w;
+	}
+	pthread_mutex_unlock(&http_wakers.lock);
+	return rc;
+}
+
+/* Called with the lock held. */
+static void http_waker_resume(struct http_waker *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		http_wakers.parked = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	w->prev = w->next = NULL;
+	w->parked = false;
+	MHD_resume_connection(w->conn);
+}
+
+void http_wake(struct http_waker *w)
+{
+	pthread_mutex_lock(&http_wakers.lock);
+	if (w->parked)
+		http_waker_resume(w);
+	else
+		w->kicked = true;
+	pthread_mutex_unlock(&http_wakers.lock);
+}
+
 /* ---- responses ------------------------------------------------------- */
 
 void http_resp_header(struct http_resp *resp, const char *name, const char *value)
@@ -155,6 +263,10 @@ void http_resp_header(struct http_resp *resp, const char *name, const char *valu
 	if (resp->nheaders == HTTP_MAX_HEADERS) {
 		log_error("http: more than %d response headers; dropping %s", HTTP_MAX_HEADERS, name);
 		return;
+	}
+	if (resp->nheaders == resp->capheaders) {
+		resp->capheaders = resp->capheaders ? resp->capheaders * 2 : 8;
+		resp->headers = xrealloc(resp->headers, resp->capheaders * sizeof *resp->headers);
 	}
 	resp->headers[resp->nheaders].name = xstrdup(name);
 	resp->headers[resp->nheaders].value = xstrdup(value);
@@ -198,6 +310,11 @@ void http_resp_error(struct http_resp *resp, int status, const char *code, const
 	json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
 	free(msg);
 	http_resp_json(resp, status, j);
+}
+
+void http_resp_wait(struct http_resp *resp)
+{
+	resp->wait = true;
 }
 
 void http_resp_empty(struct http_resp *resp, int status)
@@ -282,6 +399,7 @@ static void http_resp_release(struct http_resp *resp)
 		free(resp->headers[i].name);
 		free(resp->headers[i].value);
 	}
+	free(resp->headers);
 }
 
 /* ---- streams --------------------------------------------------------- */
@@ -298,6 +416,7 @@ struct http_stream {
 	struct MHD_Connection *conn;
 	bool sleeping;
 	struct http_stream *sleep_next;
+	struct http_waker *waker; /* http_resp_stream_woken: parks on it instead */
 };
 
 enum { HTTP_STREAM_TICK_MS = 100, HTTP_STREAM_BLOCK = 64 * 1024 };
@@ -318,6 +437,16 @@ void http_resp_stream(struct http_resp *resp, int status, const char *content_ty
 	resp->stream = next;
 	resp->stream_release = release;
 	resp->stream_ctx = ctx;
+	resp->stream_size = -1;
+	resp->stream_waker = NULL;
+}
+
+void http_resp_stream_woken(struct http_resp *resp, int status, long long size, http_stream_fn next,
+			    void (*release)(void *ctx), void *ctx, struct http_waker *w)
+{
+	http_resp_stream(resp, status, NULL, next, release, ctx);
+	resp->stream_size = size;
+	resp->stream_waker = w;
 }
 
 /* Resume every sleeper; called with the lock held. */
@@ -364,10 +493,28 @@ static ssize_t http_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct http_stream *st = cls;
 	(void)pos;
+	if (st->waker) {
+		for (;;) {
+			long n = st->next(st->ctx, NULL, buf, max);
+			if (n > 0)
+				return n;
+			if (n == HTTP_STREAM_END)
+				return MHD_CONTENT_READER_END_OF_STREAM;
+			if (n < 0)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			int p = http_waker_park(st->waker);
+			if (p > 0)
+				return 0;
+			if (p < 0)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+	}
 	struct store *store = http_store_get(st->srv);
 	long n = store ? st->next(st->ctx, store, buf, max) : HTTP_STREAM_END;
 	if (n > 0)
 		return n;
+	if (n == HTTP_STREAM_ERROR)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (n < 0)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	pthread_mutex_lock(&http_streams.lock);
@@ -400,9 +547,15 @@ static void http_stream_free(void *cls)
 
 /* ---- dispatch -------------------------------------------------------- */
 
+/* Paths the route table answers; everything else is the web page. */
+static bool http_routed(const char *path)
+{
+	return strncmp(path, "/api/", 5) == 0 || strncmp(path, "/s/", 3) == 0;
+}
+
 static void http_dispatch(struct server *srv, struct http_req *req, struct http_resp *resp)
 {
-	if (strncmp(req->path, "/api/", 5) != 0) {
+	if (!http_routed(req->path)) {
 		static_serve(req, resp);
 		return;
 	}
@@ -425,7 +578,7 @@ static void http_dispatch(struct server *srv, struct http_req *req, struct http_
 		http_resp_error(resp, 503, "unavailable", "the store cannot be opened");
 		return;
 	}
-	if (auth_identify(req, resp) < 0 || auth_authorize(route->access, req, resp) < 0)
+	if (auth_identify(req, resp) < 0 || auth_authorize(route, req, resp) < 0)
 		return;
 	route->handler(req, resp);
 }
@@ -449,10 +602,14 @@ static enum MHD_Result http_queue(struct server *srv, struct MHD_Connection *con
 	} else if (resp->stream) {
 		struct http_stream *st = xcalloc(1, sizeof *st);
 		*st = (struct http_stream){ .next = resp->stream, .release = resp->stream_release,
-					    .ctx = resp->stream_ctx, .srv = srv, .conn = conn };
+					    .ctx = resp->stream_ctx, .srv = srv, .conn = conn,
+					    .waker = resp->stream_waker };
 		resp->stream = NULL; /* owned by the stream now */
-		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK,
-						      http_stream_read, st, http_stream_free);
+		uint64_t size = resp->stream_waker && resp->stream_size >= 0
+				    ? (uint64_t)resp->stream_size
+				    : MHD_SIZE_UNKNOWN;
+		r = MHD_create_response_from_callback(size, HTTP_STREAM_BLOCK, http_stream_read, st,
+						      http_stream_free);
 		if (!r)
 			http_stream_free(st);
 	} else if (resp->has_fd) {
@@ -473,11 +630,15 @@ static enum MHD_Result http_queue(struct server *srv, struct MHD_Connection *con
 	if (resp->content_type)
 		MHD_add_response_header(r, "Content-Type", resp->content_type);
 	for (size_t i = 0; i < resp->nheaders; i++)
-		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	if (is_api)
-		MHD_add_response_header(r, "Cache-Control", "no-store");
+		if (MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value) !=
+		    MHD_YES)
+			log_warn("http: header %s refused by libmicrohttpd", resp->headers[i].name);
+	if (!resp->raw) {
+		MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+		if (is_api)
+			MHD_add_response_header(r, "Cache-Control", "no-store");
+	}
 	ctx->status = resp->status;
 	enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, r);
 	MHD_destroy_response(r);
@@ -502,7 +663,7 @@ static void http_client_addr(struct MHD_Connection *conn, char *out, size_t len)
 
 static bool http_stream_route(const char *method, const char *url)
 {
-	if (strncmp(url, "/api/", 5) != 0)
+	if (!http_routed(url))
 		return false;
 	struct http_req probe = { 0 };
 	bool known;
@@ -547,14 +708,46 @@ static enum MHD_Result http_sink_feed(struct server *srv, struct MHD_Connection 
 				      struct http_ctx *ctx, const char *data, size_t *size)
 {
 	struct http_resp resp = { .status = 200 };
-	if (*size > 0) {
+	if (*size > 0 && ctx->sink.take) {
+		for (;;) {
+			long n = ctx->sink.take(ctx->sink.ctx, data, *size, &resp);
+			if (n < 0)
+				break;
+			*size -= (size_t)n;
+			data += n;
+			if (*size == 0)
+				return MHD_YES;
+			int p = http_waker_park(http_req_waker(&ctx->req));
+			if (p > 0)
+				return MHD_YES; /* libmicrohttpd keeps the rest for later */
+			if (p < 0) {
+				http_resp_error(&resp, 503, "unavailable", "the server is shutting down");
+				break;
+			}
+		}
+	} else if (*size > 0) {
 		size_t n = *size;
 		*size = 0;
 		if (ctx->sink.write(ctx->sink.ctx, data, n, &resp) == 0)
 			return MHD_YES;
 	} else {
 		ctx->req.store = http_store_get(srv);
-		ctx->sink.end(ctx->sink.ctx, &ctx->req, &resp);
+		for (;;) {
+			ctx->sink.end(ctx->sink.ctx, &ctx->req, &resp);
+			if (!resp.wait)
+				break;
+			resp.wait = false;
+			int p = http_waker_park(http_req_waker(&ctx->req));
+			if (p > 0) {
+				http_resp_release(&resp);
+				return MHD_YES; /* end() again once woken */
+			}
+			if (p < 0) {
+				http_resp_error(&resp, 503, "unavailable",
+						"the server is shutting down");
+				break;
+			}
+		}
 	}
 	enum MHD_Result ok = http_queue(srv, conn, ctx, &resp, true);
 	http_resp_release(&resp);
@@ -687,6 +880,11 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
 			ctx->upgrade->release(ctx->upgrade->ctx);
 		free(ctx->upgrade);
 	}
+	/* A request completes only when it is not parked (libmicrohttpd does
+	 * not look at suspended connections), so its waker is on no list.
+	 * Not locked: libmicrohttpd may call this with its own lock held (an
+	 * upgraded connection), and http_wake takes that lock under ours. */
+	free(ctx->waker);
 	free(ctx->target);
 	free(ctx->what);
 	free(ctx->body);
@@ -797,6 +995,7 @@ int http_start(struct server *srv, char **cause)
 	}
 	srv->http = d;
 	http_streams.stopping = false;
+	http_wakers.stopping = false;
 	if (pthread_create(&http_streams.waker, NULL, http_streams_waker, NULL) == 0)
 		http_streams.running = true;
 	else
@@ -827,6 +1026,11 @@ void http_stop(struct server *srv)
 	http_streams_resume_all();
 	pthread_cond_signal(&http_streams.cond);
 	pthread_mutex_unlock(&http_streams.lock);
+	pthread_mutex_lock(&http_wakers.lock);
+	http_wakers.stopping = true;
+	while (http_wakers.parked)
+		http_waker_resume(http_wakers.parked);
+	pthread_mutex_unlock(&http_wakers.lock);
 	if (http_streams.running)
 		pthread_join(http_streams.waker, NULL);
 	http_streams.running = false;

@@ -16,6 +16,12 @@
  * A handler may also answer 101 and take the connection over for another
  * protocol (WebSocket: see ws.h) with http_resp_upgrade().
  *
+ * A handler that waits on another server (the sessions proxy) does not
+ * hold a worker thread while it waits: its sink may take only part of a
+ * chunk (take), its end() may answer "not yet" (http_resp_wait) and its
+ * stream may have nothing yet; http.c then parks the connection until
+ * someone calls http_wake() on the request's waker (http_req_waker).
+ *
  * Handlers run on a worker thread of the pool and may block briefly (a
  * store query, a password hash). req->store is that thread's own database
  * connection.
@@ -32,7 +38,9 @@
 struct server;
 struct store;
 
-enum { HTTP_MAX_PARAMS = 4, HTTP_MAX_HEADERS = 12 };
+/* HTTP_MAX_HEADERS bounds what one answer may carry: the proxy passes on
+ * the headers of the server behind it. */
+enum { HTTP_MAX_PARAMS = 4, HTTP_MAX_HEADERS = 128 };
 
 enum http_auth_via { HTTP_AUTH_NONE, HTTP_AUTH_COOKIE, HTTP_AUTH_TOKEN };
 
@@ -56,6 +64,7 @@ struct http_req {
 
 struct http_resp;
 struct http_upgrade;
+struct http_waker;
 typedef void (*http_handler)(struct http_req *req, struct http_resp *resp);
 typedef void (*http_upgrade_fn)(void *ctx, int fd, const char *extra, size_t extra_len,
 				struct http_upgrade *up);
@@ -75,8 +84,12 @@ struct http_resp {
 	const void *static_body;
 	size_t len;
 	const char *content_type;
-	struct http_header headers[HTTP_MAX_HEADERS];
-	size_t nheaders;
+	struct http_header *headers; /* owned, nheaders of them */
+	size_t nheaders, capheaders;
+	bool raw;  /* another server's answer (the proxy): none of kaon's own headers added */
+	bool wait; /* set by http_resp_wait */
+	long long stream_size;		 /* the stream's length when known, else -1 */
+	struct http_waker *stream_waker; /* set by http_resp_stream_woken */
 	bool has_fd; /* set by http_resp_file: send len bytes of fd from offset */
 	int fd;
 	unsigned long long fd_offset;
@@ -90,6 +103,10 @@ struct http_resp {
 const char *http_req_header(const struct http_req *req, const char *name);
 const char *http_req_query(const struct http_req *req, const char *name);
 const char *http_req_cookie(const struct http_req *req, const char *name);
+/* Call fn for every request header in the order received; stops when fn
+ * returns non-zero, and returns that. */
+int http_req_headers(const struct http_req *req,
+		     int (*fn)(void *ctx, const char *name, const char *value), void *ctx);
 
 /* Parse the body as a JSON object. On failure answer 400 (or 415 for a
  * non-JSON content type) and return NULL. The caller owns the result. */
@@ -115,11 +132,20 @@ void http_resp_errno(struct http_resp *resp, int err, const char *fmt, ...)
  * (the connection sleeps until http_stream_wake() or the next tick, a
  * tenth of a second, without holding the thread); HTTP_STREAM_END at the
  * end. `release` frees ctx when the connection is done, however it ends. */
-enum { HTTP_STREAM_END = -1 };
+enum { HTTP_STREAM_END = -1, HTTP_STREAM_ERROR = -2 /* cut short: the client must see it */ };
 void http_resp_stream(struct http_resp *resp, int status, const char *content_type,
 		      http_stream_fn next, void (*release)(void *ctx), void *ctx);
 /* Wake every sleeping stream now (something they may wait for changed). */
 void http_stream_wake(struct server *srv);
+/* A stream whose producer knows when it has more: `next` returning 0
+ * parks the connection until http_wake(w) (w: the request's waker), with
+ * no tick. size: the body's length when known (sent as Content-Length;
+ * `next` must produce exactly that much), else -1 (chunked, or until
+ * close for HTTP/1.0). HTTP_STREAM_ERROR ends the answer abruptly (the
+ * connection is closed), so a client never takes a cut-short body for a
+ * whole one. release may be NULL. */
+void http_resp_stream_woken(struct http_resp *resp, int status, long long size, http_stream_fn next,
+			    void (*release)(void *ctx), void *ctx, struct http_waker *w);
 
 /* Answer with len bytes of the open file fd from offset (sendfile where
  * the connection allows). The response owns fd from here on, and closes
@@ -135,6 +161,12 @@ void http_resp_file(struct http_resp *resp, int status, const char *content_type
  * is where a half-written upload is undone. */
 struct http_sink {
 	int (*write)(void *ctx, const char *data, size_t len, struct http_resp *resp);
+	/* Instead of write, for a sink that must not block: take what it can
+	 * of data and return how much (0..len), or -1 after filling resp.
+	 * Taking less than len parks the request until http_wake(); the rest
+	 * comes again then. (An answer given before the whole body is in
+	 * closes the connection: libmicrohttpd cannot answer mid-body.) */
+	long (*take)(void *ctx, const char *data, size_t len, struct http_resp *resp);
 	void (*end)(void *ctx, struct http_req *req, struct http_resp *resp);
 	void (*release)(void *ctx);
 	void *ctx;
@@ -142,6 +174,19 @@ struct http_sink {
 /* From a ROUTE_STREAM_BODY handler: take the body through sink instead of
  * answering now. */
 void http_req_sink(struct http_req *req, const struct http_sink *sink);
+/* From a sink's end(): no answer yet. The request parks until
+ * http_wake(), then end() is called again. */
+void http_resp_wait(struct http_resp *resp);
+
+/* The request's waker, for a ROUTE_STREAM_BODY handler that parks (see
+ * above). Valid until the sink's release() runs. */
+struct http_waker *http_req_waker(struct http_req *req);
+/* Let a parked request go on: its parked call (take, end, or the
+ * stream's next) is made again on a worker thread. A wake that comes
+ * while the request is not parked is kept, and the next park returns at
+ * once, so no wake is lost. Any thread; never blocks for long. Must not
+ * be called after the sink's release() has begun. */
+void http_wake(struct http_waker *w);
 
 /* Answer 101 Switching Protocols (resp->status and the protocol's
  * headers, Upgrade included, are the caller's: see ws_handshake) and hand

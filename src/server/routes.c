@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "server/proxy.h"
 #include "server/static.h"
 
 const struct route routes[] = {
@@ -53,6 +54,11 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/terminals/{id}", api_terminals_get, ROUTE_USER, 0 },
 	{ "DELETE", "/api/v1/terminals/{id}", api_terminals_delete, ROUTE_USER, 0 },
 	{ "GET", "/api/v1/terminals/{id}/ws", api_terminals_ws, ROUTE_USER, 0 },
+	/* Interactive sessions, through kaon's proxy (server/proxy.h). */
+	{ "*", "/s/{id}", proxy_handle, ROUTE_USER,
+	  ROUTE_STREAM_BODY | ROUTE_OWN_CSRF | ROUTE_LOGIN_PAGE },
+	{ "*", "/s/{id}/{path}", proxy_handle, ROUTE_USER,
+	  ROUTE_TAIL | ROUTE_STREAM_BODY | ROUTE_OWN_CSRF | ROUTE_LOGIN_PAGE },
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];
 
@@ -112,7 +118,7 @@ const struct route *routes_match(const char *method, const char *path, struct ht
 				      sizeof scratch))
 			continue;
 		/* HEAD is GET without the body; libmicrohttpd drops the body. */
-		if (strcmp(r->method, method) == 0 ||
+		if (strcmp(r->method, method) == 0 || strcmp(r->method, "*") == 0 ||
 		    (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
 			memcpy(req->params, params, sizeof params);
 			req->nparams = nparams;

@@ -26,10 +26,17 @@ enum route_flags {
 	/* The handler runs before the body is read and takes it through
 	 * http_req_sink() (see http.h); no max_body_kib limit applies. */
 	ROUTE_STREAM_BODY = 1 << 1,
+	/* Cookie sessions need no X-CSRF-Token here: the handler guards
+	 * cross-site requests itself (the sessions proxy checks Origin; the
+	 * application behind it has its own protection). */
+	ROUTE_OWN_CSRF = 1 << 2,
+	/* An anonymous browser asking for a page (GET, Accept: text/html) is
+	 * sent to the login page, with the way back, instead of a 401. */
+	ROUTE_LOGIN_PAGE = 1 << 3,
 };
 
 struct route {
-	const char *method;
+	const char *method; /* "*": any method */
 	const char *pattern;
 	http_handler handler;
 	enum route_access access;

@@ -25,6 +25,7 @@
 #include "exec/executor.h"
 #include "exec/zygote.h"
 #include "server/http.h"
+#include "server/proxy.h"
 #include "server/scheduler.h"
 #include "server/terminal.h"
 #include "store/credentials.h"
@@ -118,7 +119,7 @@ int server_run(struct config *cfg)
 	    inventory_discover(&srv.inv, (int)cfg->fake_gpus, (int)cfg->cpus_reserved,
 			       cfg->mem_reserved_mb, &cause) < 0 ||
 	    scheduler_start(&srv, &cause) < 0 ||
-	    terminal_start(&srv, &cause) < 0) {
+	    terminal_start(&srv, &cause) < 0 || proxy_start(&srv, &cause) < 0) {
 		log_error("server: %s", cause);
 		free(cause);
 		status = 1;
@@ -146,10 +147,12 @@ int server_run(struct config *cfg)
 			server_housekeeping(st);
 	}
 	terminal_stop(&srv);
+	proxy_stop(&srv);
 	http_stop(&srv);
 	log_info("server: stopped (running jobs go on under their supervisors)");
 out:
 	terminal_stop(&srv);
+	proxy_stop(&srv);
 	terminal_free(&srv);
 	scheduler_stop(&srv);
 	zygote_stop();

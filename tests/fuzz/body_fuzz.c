@@ -37,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(resp.headers[i].name);
 		free(resp.headers[i].value);
 	}
+	free(resp.headers);
 	json_decref(j);
 	return 0;
 }
