@@ -419,7 +419,7 @@ struct http_stream {
 	struct http_waker *waker; /* http_resp_stream_woken: parks on it instead */
 };
 
-enum { HTTP_STREAM_TICK_MS = 100, HTTP_STREAM_BLOCK = 64 * 1024 };
+enum { HTTP_STREAM_TICK_MS = 100, HTTP_STREAM_BLOCK = 64 * 1024, HTTP_CONN_MEMORY = 64 * 1024 };
 
 static struct {
 	pthread_mutex_t lock;
@@ -979,8 +979,11 @@ int http_start(struct server *srv, char **cause)
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
 		MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, srv,
 		MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-		/* Bigger reads for uploads; pages are only touched when used. */
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024,
+		/* Each connection's memory pool: half of it is the read buffer
+		 * (bigger reads for uploads), and libmicrohttpd zeroes what it
+		 * gives back, so all of it is touched: it is what every open
+		 * connection costs, a proxied WebSocket included. */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 		MHD_OPTION_CONNECTION_LIMIT, 4096u,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_ARRAY, cert ? tls_opts : &tls_opts[2],

@@ -22,9 +22,13 @@
  * Every wait is a park (http.h) on a relay watch of the backend socket:
  * EAGAIN arms the watch first, then the call returns "not yet".
  *
- * The backend connection is not kept alive between requests: a
- * connection per request to a unix socket costs a few microseconds, and a
- * backend never sees two clients' requests on one connection.
+ * Backend connections are kept alive between requests (a few idle ones
+ * per session, PROXY_IDLE_*): a new connection costs the backend an
+ * accept and a connection object (in Python, more than the rest of a
+ * small request). A request without a body that finds its reused
+ * connection closed before any byte of an answer is sent again once on a
+ * new connection; a request with a body always gets a new connection, as
+ * it could not be replayed.
  */
 #include "server/proxy.h"
 
@@ -55,8 +59,11 @@
 enum {
 	PROXY_HEAD_INITIAL = 4096,
 	PROXY_STATS_BUCKETS = 256,
-	PROXY_RETRY_AFTER_S = 2, /* what a 503 asks a client to wait */
-	PROXY_NOFILE = 65536,	 /* open files wanted: two per proxied WebSocket */
+	PROXY_RETRY_AFTER_S = 2,    /* what a 503 asks a client to wait */
+	PROXY_NOFILE = 65536,	    /* open files wanted: two per proxied WebSocket */
+	PROXY_IDLE_PER_SESSION = 8, /* idle backend connections kept per session */
+	PROXY_IDLE_MAX = 256,	    /* and in all */
+	PROXY_IDLE_MS = 15 * 1000,  /* and for how long */
 };
 
 /* ---- per-session activity ------------------------------------------------------ */
@@ -144,13 +151,112 @@ static void proxy_buf_header(struct proxy_buf *b, const char *name, const char *
 	proxy_buf_add(b, "\r\n", 2);
 }
 
+/* ---- idle backend connections ------------------------------------------------------ */
+
+struct proxy_idle {
+	int fd;
+	int64_t id;
+	char addr[128]; /* where it goes: a socket path, or 127.0.0.1:PORT */
+	int64_t since_ms;
+	struct proxy_idle *next;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct proxy_idle *list; /* newest first */
+	size_t n;
+} proxy_pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int64_t proxy_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* An idle connection of session id to addr that still looks open, or -1. */
+static int proxy_pool_take(int64_t id, const char *addr)
+{
+	int64_t now = proxy_now_ms();
+	for (;;) {
+		pthread_mutex_lock(&proxy_pool.lock);
+		struct proxy_idle **pp = &proxy_pool.list, *e = NULL;
+		for (; *pp; pp = &(*pp)->next)
+			if ((*pp)->id == id && strcmp((*pp)->addr, addr) == 0) {
+				e = *pp;
+				*pp = e->next;
+				proxy_pool.n--;
+				break;
+			}
+		pthread_mutex_unlock(&proxy_pool.lock);
+		if (!e)
+			return -1;
+		int fd = e->fd;
+		bool fresh = now - e->since_ms < PROXY_IDLE_MS;
+		free(e);
+		/* Closed by the backend meanwhile, or saying something unasked:
+		 * either way not for a new request. */
+		char c;
+		if (fresh && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK))
+			return fd;
+		close(fd);
+	}
+}
+
+static void proxy_pool_put(int64_t id, const char *addr, int fd)
+{
+	struct proxy_idle *e = xcalloc(1, sizeof *e), *drop = NULL;
+	e->fd = fd;
+	e->id = id;
+	snprintf(e->addr, sizeof e->addr, "%s", addr);
+	e->since_ms = proxy_now_ms();
+	pthread_mutex_lock(&proxy_pool.lock);
+	e->next = proxy_pool.list;
+	proxy_pool.list = e;
+	proxy_pool.n++;
+	/* Over a limit, or too old: the oldest of the session's go first. */
+	size_t mine = 0;
+	for (struct proxy_idle **pp = &proxy_pool.list; *pp;) {
+		struct proxy_idle *x = *pp;
+		if (x->id == id)
+			mine++;
+		if ((x->id == id && mine > PROXY_IDLE_PER_SESSION) ||
+		    e->since_ms - x->since_ms >= PROXY_IDLE_MS ||
+		    (proxy_pool.n > PROXY_IDLE_MAX && !x->next)) {
+			*pp = x->next;
+			proxy_pool.n--;
+			x->next = drop;
+			drop = x;
+			continue;
+		}
+		pp = &x->next;
+	}
+	pthread_mutex_unlock(&proxy_pool.lock);
+	while (drop) {
+		struct proxy_idle *x = drop;
+		drop = x->next;
+		close(x->fd);
+		free(x);
+	}
+}
+
 /* ---- one proxied request ----------------------------------------------------------- */
 
 enum proxy_body { PROXY_BODY_NONE, PROXY_BODY_LENGTH, PROXY_BODY_CHUNKED, PROXY_BODY_CLOSE };
 
 struct proxy_conn {
 	int64_t id;
-	int fd; /* the backend connection; -1 once the relay has it */
+	int fd;		/* the backend connection; -1 once the relay has it */
+	char addr[128]; /* where it goes (proxy_pool) */
+	bool reused;	/* fd came from the pool */
+	bool bodyless;	/* the request has no body: it can be sent again */
+	bool keep;	/* the backend keeps the connection open after this answer */
+	bool reusable;	/* the answer was read exactly to its end: fd may go back */
+	bool extra;	/* the backend sent bytes past the end of its answer */
+	struct store_session_route route; /* for a resend on a new connection */
+	char *head;			  /* the request head, kept while a resend may be needed */
+	size_t head_len;
 	struct http_waker *waker;
 	struct relay_watch *watch;
 	struct proxy_stats *stats;
@@ -312,6 +418,7 @@ static int proxy_content_length(const struct httpmsg_field *f, uint64_t *out)
 }
 
 static long proxy_next(void *ctx, struct store *st, char *buf, size_t len);
+static int proxy_connect(const struct store_session_route *r);
 static void proxy_upgraded(void *ctx, int fd, const char *extra, size_t extra_len,
 			   struct http_upgrade *up);
 
@@ -368,6 +475,7 @@ static void proxy_answer(struct proxy_conn *pc, const struct httpmsg_head *h,
 		free(value);
 	}
 	resp->raw = true;
+	pc->keep = h->minor >= 1 && !(connection && httpmsg_has_token(connection, clen, "close"));
 	if (h->status == 101) {
 		if (!pc->upgrade) {
 			proxy_fail(resp, pc->id, "switched protocols unasked", NULL);
@@ -384,7 +492,10 @@ static void proxy_answer(struct proxy_conn *pc, const struct httpmsg_head *h,
 		pc->body = PROXY_BODY_LENGTH, pc->left = length;
 	else
 		pc->body = PROXY_BODY_CLOSE;
+	bool framed = pc->body != PROXY_BODY_CLOSE;
 	if (h->status == 204 || h->status == 304 || h->status < 200) {
+		pc->body = PROXY_BODY_NONE;
+		pc->reusable = pc->keep && pc->in_len == h->len;
 		http_resp_empty(resp, h->status);
 		return;
 	}
@@ -393,15 +504,41 @@ static void proxy_answer(struct proxy_conn *pc, const struct httpmsg_head *h,
 		/* libmicrohttpd sends no body for HEAD and never asks for one;
 		 * the length still goes out as Content-Length. */
 		pc->body = PROXY_BODY_NONE;
+		pc->reusable = pc->keep && framed && pc->in_len == h->len;
 		if (size < 0) {
 			http_resp_empty(resp, h->status);
 			return;
 		}
 	} else if (size == 0) {
+		pc->reusable = pc->keep && pc->in_len == h->len;
 		http_resp_empty(resp, h->status);
 		return;
 	}
 	http_resp_stream_woken(resp, h->status, size, proxy_next, NULL, pc, pc->waker);
+}
+
+/* A kept connection turned out closed before it answered: the request
+ * (without a body) goes again on a new one. 0, or -1 when that fails. */
+static int proxy_resend(struct proxy_conn *pc)
+{
+	relay_watch_free(pc->watch);
+	pc->watch = NULL;
+	close(pc->fd);
+	pc->reused = false;
+	pc->failed = false;
+	pc->failed_errno = 0;
+	pc->fd = proxy_connect(&pc->route);
+	if (pc->fd < 0) {
+		pc->failed_errno = -pc->fd;
+		pc->failed = true;
+		return -1;
+	}
+	pc->watch = relay_watch_new(pc->fd, pc->waker);
+	if (!pc->watch)
+		return -1;
+	pc->out.len = pc->out_off = 0;
+	proxy_buf_add(&pc->out, pc->head, pc->head_len);
+	return proxy_flush(pc) < 0 ? -1 : 0;
 }
 
 /* Read until the response head is whole. 1: answered (resp filled);
@@ -453,6 +590,8 @@ static int proxy_read_head(struct proxy_conn *pc, struct http_resp *resp)
 			return 0;
 		}
 		int err = n < 0 ? errno : pc->failed_errno;
+		if (pc->reused && pc->in_len == 0 && proxy_resend(pc) == 0)
+			continue;
 		proxy_fail(resp, pc->id, "closed the connection without an answer",
 			   err ? strerror(err) : NULL);
 		return 1;
@@ -486,8 +625,12 @@ static long proxy_next(void *ctx, struct store *st, char *buf, size_t len)
 	for (;;) {
 		if (pc->body == PROXY_BODY_NONE ||
 		    (pc->body == PROXY_BODY_LENGTH && pc->left == 0) ||
-		    (pc->body == PROXY_BODY_CHUNKED && pc->ch_done))
+		    (pc->body == PROXY_BODY_CHUNKED && pc->ch_done)) {
+			/* Read exactly to its end: the connection may serve again. */
+			pc->reusable = pc->keep && pc->body != PROXY_BODY_NONE && !pc->extra &&
+				       pc->in_off >= pc->in_len;
 			return HTTP_STREAM_END;
+		}
 		size_t want = len;
 		if (pc->body == PROXY_BODY_LENGTH && pc->left < want)
 			want = (size_t)pc->left;
@@ -529,12 +672,15 @@ static long proxy_next(void *ctx, struct store *st, char *buf, size_t len)
 				return HTTP_STREAM_ERROR;
 			}
 			pc->ch_done = rc > 0;
+			pc->extra = pc->extra || used < (size_t)n;
 			if (out > 0)
 				return (long)out;
 			continue; /* framing only */
 		}
-		if (pc->body == PROXY_BODY_LENGTH)
-			pc->left -= (uint64_t)n;
+		/* With a known length libmicrohttpd asks for no more once it has
+		 * it all, so the end is noticed here. */
+		if (pc->body == PROXY_BODY_LENGTH && (pc->left -= (uint64_t)n) == 0)
+			pc->reusable = pc->keep && pc->in_off >= pc->in_len;
 		return (long)n;
 	}
 }
@@ -564,11 +710,14 @@ static void proxy_release(void *ctx)
 	/* For an upgraded connection this runs with a lock of libmicrohttpd
 	 * held; the watch is long gone then (proxy_upgraded). */
 	relay_watch_free(pc->watch);
-	if (pc->fd >= 0)
+	if (pc->fd >= 0 && pc->reusable && !pc->failed)
+		proxy_pool_put(pc->id, pc->addr, pc->fd);
+	else if (pc->fd >= 0)
 		close(pc->fd);
 	atomic_fetch_sub(&pc->stats->requests, 1);
 	free(pc->in);
 	free(pc->out.p);
+	free(pc->head);
 	free(pc);
 }
 
@@ -646,11 +795,10 @@ static void proxy_build_head(struct proxy_conn *pc, struct http_req *req,
 	proxy_buf_str(b, " HTTP/1.1\r\n");
 	struct proxy_head_ctx c = {b, http_req_header(req, "Connection"), pc->upgrade};
 	http_req_headers(req, proxy_copy_header, &c);
+	/* Otherwise no Connection header: HTTP/1.1 keeps it open (the pool). */
 	if (pc->upgrade) {
 		proxy_buf_header(b, "Connection", "Upgrade");
 		proxy_buf_header(b, "Upgrade", http_req_header(req, "Upgrade"));
-	} else {
-		proxy_buf_header(b, "Connection", "close");
 	}
 	if (length)
 		proxy_buf_header(b, "Content-Length", length);
@@ -667,15 +815,23 @@ static void proxy_build_head(struct proxy_conn *pc, struct http_req *req,
 	proxy_buf_add(b, "\r\n", 2);
 }
 
-/* A non-blocking connection to the backend: the fd, or -errno with
- * *what naming the address. A connection still in progress (TCP) is
- * fine: the first write waits for it. */
-static int proxy_connect(const struct store_session_route *r, char *what, size_t what_len)
+/* Where the backend listens, as the pool and messages name it. */
+static void proxy_addr(const struct store_session_route *r, char *out, size_t len)
+{
+	if (r->socket[0])
+		snprintf(out, len, "unix:%s", r->socket);
+	else
+		snprintf(out, len, "127.0.0.1:%d", r->port);
+}
+
+/* A non-blocking connection to the backend: the fd, or -errno. A
+ * connection still in progress (TCP) is fine: the first write waits for
+ * it. */
+static int proxy_connect(const struct store_session_route *r)
 {
 	int fd;
 	if (r->socket[0]) {
 		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-		snprintf(what, what_len, "unix:%s", r->socket);
 		size_t n = strlen(r->socket);
 		if (n >= sizeof sa.sun_path)
 			return -ENAMETOOLONG;
@@ -690,7 +846,6 @@ static int proxy_connect(const struct store_session_route *r, char *what, size_t
 		}
 		return fd;
 	}
-	snprintf(what, what_len, "127.0.0.1:%d", r->port);
 	if (r->port <= 0 || r->port > 65535)
 		return -EDESTADDRREQ;
 	struct sockaddr_in sa = {.sin_family = AF_INET,
@@ -860,20 +1015,31 @@ void proxy_handle(struct http_req *req, struct http_resp *resp)
 		return;
 	}
 
-	char what[160];
-	int fd = proxy_connect(&route, what, sizeof what);
+	char addr[128];
+	proxy_addr(&route, addr, sizeof addr);
+	/* Only a request without a body can go again on a new connection,
+	 * should a kept one turn out closed. */
+	bool bodyless = !ws && !te && (!length || strcmp(length, "0") == 0);
+	int fd = bodyless ? proxy_pool_take(id, addr) : -1;
+	bool reused = fd >= 0;
+	if (!reused)
+		fd = proxy_connect(&route);
 	if (fd < 0) {
-		log_warn("proxy: session %" PRId64 ": cannot connect to %s: %s", id, what,
+		log_warn("proxy: session %" PRId64 ": cannot connect to %s: %s", id, addr,
 			 strerror(-fd));
 		http_resp_error(resp, 502, "bad_gateway",
 				"session %" PRId64
 				": its server does not take connections (%s: %s)",
-				id, what, strerror(-fd));
+				id, addr, strerror(-fd));
 		return;
 	}
 	struct proxy_conn *pc = xcalloc(1, sizeof *pc);
 	pc->id = id;
 	pc->fd = fd;
+	memcpy(pc->addr, addr, sizeof pc->addr);
+	pc->reused = reused;
+	pc->bodyless = bodyless;
+	pc->route = route;
 	pc->upgrade = ws;
 	pc->head_only = strcmp(req->method, "HEAD") == 0;
 	pc->chunked_up = !length && te && httpmsg_has_token(te, strlen(te), "chunked");
@@ -889,6 +1055,11 @@ void proxy_handle(struct http_req *req, struct http_resp *resp)
 		return;
 	}
 	proxy_build_head(pc, req, &route, length);
+	if (pc->reused) { /* kept for a resend, should the connection be stale */
+		pc->head = xmalloc(pc->out.len);
+		memcpy(pc->head, pc->out.p, pc->out.len);
+		pc->head_len = pc->out.len;
+	}
 	/* As far as the socket takes it now; proxy_take and proxy_end write
 	 * the rest. Never parks here (libmicrohttpd would repeat this call
 	 * as a first call): a wake this arms is kept for their first park. */

@@ -24,7 +24,10 @@ it listens. Below the base:
     garbage         answers something that is not HTTP
     hangup          closes without answering
     ws              a WebSocket that echoes every frame (ping -> pong)
-    stats           JSON: connections and websockets open now
+    stats           JSON: connections and websockets open now, connections
+                    accepted so far
+    dropnext        200, and the next request on this connection is
+                    dropped unanswered (a kept connection that went stale)
 
 The test pattern is bytes(range(256)) repeated. With --log, each request
 head is appended to FILE as one JSON line.
@@ -41,7 +44,7 @@ import urllib.parse
 PATTERN = bytes(range(256)) * 1024  # 256 KiB
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 SECRET = os.environ.get("KAON_SESSION_SECRET", "")
-STATS = {"connections": 0, "websockets": 0}
+STATS = {"connections": 0, "websockets": 0, "accepted": 0}
 
 
 def pattern(n):
@@ -152,9 +155,11 @@ async def websocket(reader, writer, headers):
         STATS["websockets"] -= 1
 
 
-async def handle_one(reader, writer, args, log):
+async def handle_one(reader, writer, args, log, conn):
     req = await read_head(reader)
     if req is None:
+        return False
+    if conn.get("drop"):
         return False
     method, target, headers = req
     if log:
@@ -229,6 +234,9 @@ async def handle_one(reader, writer, args, log):
         return False
     elif name == "hangup":
         return False
+    elif name == "dropnext":
+        conn["drop"] = True
+        writer.write(response(200, b"the next request on this connection is dropped\n"))
     elif name == "stats":
         writer.write(response(200, json.dumps(STATS).encode(), "application/json"))
     else:
@@ -238,8 +246,10 @@ async def handle_one(reader, writer, args, log):
 
 async def serve(reader, writer, args, log):
     STATS["connections"] += 1
+    STATS["accepted"] += 1
+    conn = {}
     try:
-        while await handle_one(reader, writer, args, log):
+        while await handle_one(reader, writer, args, log, conn):
             await writer.drain()
         await writer.drain()
     except (ConnectionError, asyncio.IncompleteReadError, ValueError):

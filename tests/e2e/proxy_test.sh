@@ -184,6 +184,18 @@ check_jq '[.headers[] | .[0] | ascii_downcase | select(. == "x-hop" or . == "kee
 check "no request ever brought kaon's cookie or token to a backend" \
 	bash -c "! grep -h -e '$KAON_COOKIE' -e 'Bearer' -e 'kaon_session' '$T/unix.log' '$T/tcp.log'"
 
+# ---- kept backend connections -------------------------------------------------------------
+acc() { curl -s -H "Authorization: Bearer $ALICE_TOKEN" "$URL$S/stats" | jq -r .accepted; }
+a0=$(acc)
+for i in $(seq 1 20); do curl -s -o /dev/null -H "Authorization: Bearer $ALICE_TOKEN" "$URL$S/"; done
+a1=$(acc)
+check "20 requests one after the other reuse a kept backend connection ($a0 -> $a1 accepted)" \
+	test $((a1 - a0)) -le 2
+api GET "$S/dropnext"
+check_status 200 "a backend connection that will drop the next request goes back to the pool"
+api GET "$S/"
+check_status 200 "... the request it drops goes again on a new connection and is answered"
+
 # ---- the backend contract: no secret, no answer ---------------------------------------
 check_eq "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" "http://x$S/echo")" 403 \
 	"a request to the backend's socket without the secret -> 403"
