@@ -305,4 +305,24 @@ sleep 0.5
 stats=$(curl -s -H "Authorization: Bearer $ALICE_TOKEN" "$URL$S/stats")
 check "... and none once the clients closed (both sides closed)" check_jq_str '.websockets == 0' "$stats"
 check "the daemon logged no error" bash -c "! grep -E 'ERROR|AddressSanitizer|runtime error' '$SERVER_LOG'"
+
+# ---- a restart with requests parked and WebSockets open ------------------------------------
+pids=()
+for i in 1 2 3; do
+	curl -s -o /dev/null -H "Authorization: Bearer $ALICE_TOKEN" "$URL$S/slow?ms=8000" &
+	pids+=($!)
+done
+curl -s -o /dev/null -H "Authorization: Bearer $ALICE_TOKEN" "$URL$S/chunked?bytes=$MB200&chunk=65536" &
+pids+=($!)
+for i in 1 2; do
+	"$WSC" -t 20 -H "Authorization: Bearer $ALICE_TOKEN" "$WSURL" expect:backend-hello sleep:10000 \
+		>/dev/null 2>&1 &
+	pids+=($!)
+done
+sleep 1
+restart_server --config "$T/kaon.ini" || { fail "the daemon starts again"; finish; }
+wait "${pids[@]}" 2>/dev/null
+use_token "$ALICE_TOKEN"
+api GET "$S/echo"
+check_status 200 "after a restart the session is reached again (its route is in the store)"
 finish
