@@ -200,11 +200,11 @@ int httpmsg_chunked_decode(struct httpmsg_chunked *c, char *buf, size_t len, siz
 			int d = httpmsg_hex(ch);
 			if (d >= 0) {
 				if (++c->digits > HTTPMSG_SIZE_DIGITS_MAX)
-					return -1;
+					goto bad;
 				c->left = c->left * 16 + (uint64_t)d;
 				c->state = CH_SIZE_MORE;
 			} else if (c->state == CH_SIZE) {
-				return -1;
+				goto bad;
 			} else if (ch == ';' || ch == ' ' || ch == '\t') {
 				c->state = CH_EXT;
 			} else if (ch == '\r') {
@@ -212,7 +212,7 @@ int httpmsg_chunked_decode(struct httpmsg_chunked *c, char *buf, size_t len, siz
 			} else if (ch == '\n') {
 				httpmsg_chunk_start(c);
 			} else {
-				return -1;
+				goto bad;
 			}
 			break;
 		}
@@ -220,11 +220,11 @@ int httpmsg_chunked_decode(struct httpmsg_chunked *c, char *buf, size_t len, siz
 			if (ch == '\n')
 				httpmsg_chunk_start(c);
 			else if (ch == '\0' || ++c->line > HTTPMSG_SIZE_LINE_MAX)
-				return -1;
+				goto bad;
 			break;
 		case CH_SIZE_LF:
 			if (ch != '\n')
-				return -1;
+				goto bad;
 			httpmsg_chunk_start(c);
 			break;
 		case CH_DATA_CR:
@@ -233,11 +233,11 @@ int httpmsg_chunked_decode(struct httpmsg_chunked *c, char *buf, size_t len, siz
 			else if (ch == '\n')
 				c->state = CH_SIZE, c->digits = 0;
 			else
-				return -1;
+				goto bad;
 			break;
 		case CH_DATA_LF:
 			if (ch != '\n')
-				return -1;
+				goto bad;
 			c->state = CH_SIZE, c->digits = 0;
 			break;
 		case CH_TRAILER:
@@ -248,17 +248,17 @@ int httpmsg_chunked_decode(struct httpmsg_chunked *c, char *buf, size_t len, siz
 			else
 				c->state = CH_TRAILER_LINE;
 			if (++c->line > HTTPMSG_TRAILERS_MAX)
-				return -1;
+				goto bad;
 			break;
 		case CH_TRAILER_LINE:
 			if (ch == '\n')
 				c->state = CH_TRAILER;
 			if (++c->line > HTTPMSG_TRAILERS_MAX)
-				return -1;
+				goto bad;
 			break;
 		case CH_FINAL_LF:
 			if (ch != '\n')
-				return -1;
+				goto bad;
 			c->state = CH_DONE;
 			break;
 		}
@@ -267,4 +267,8 @@ int httpmsg_chunked_decode(struct httpmsg_chunked *c, char *buf, size_t len, siz
 	*used = i;
 	*out = o;
 	return c->state == CH_DONE ? 1 : 0;
+bad:
+	*used = i;
+	*out = o;
+	return -1;
 }

@@ -56,7 +56,8 @@ struct httpmsg_chunked {
 /* Decode len bytes of a chunked body in place: the payload is moved to
  * the front of buf, *out bytes of it. *used: bytes consumed (all of them
  * unless the body ended within buf). 1: the body is complete (last chunk
- * and trailers read); 0: more to come; -1: malformed or over a limit. */
+ * and trailers read); 0: more to come; -1: malformed or over a limit
+ * (*used and *out then say how far it got). */
 int httpmsg_chunked_decode(struct httpmsg_chunked *c, char *buf, size_t len, size_t *used,
 			   size_t *out);
 
