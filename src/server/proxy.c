@@ -290,6 +290,23 @@ static void proxy_arm(struct proxy_conn *pc, bool out)
 	relay_watch_arm(pc->watch, out);
 }
 
+/* The backend takes no more of the request now. When it has begun to
+ * answer (or closed) meanwhile, it will not read the rest: stop sending
+ * (pc->failed; the answer is read all the same) and return -1. Else wait
+ * until it takes more, or answers, and return 0. */
+static int proxy_blocked(struct proxy_conn *pc)
+{
+	char c;
+	ssize_t n = recv(pc->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+		pc->failed = true;
+		pc->failed_errno = n < 0 ? errno : 0;
+		return -1;
+	}
+	relay_watch_arm(pc->watch, true); /* writable, or readable: see relay.h */
+	return 0;
+}
+
 /* Write what waits in pc->out. 1: all written; 0: the socket is full (a
  * watch is armed); -1: the backend stopped taking it (pc->failed). */
 static int proxy_flush(struct proxy_conn *pc)
@@ -298,10 +315,8 @@ static int proxy_flush(struct proxy_conn *pc)
 		ssize_t n = write(pc->fd, pc->out.p + pc->out_off, pc->out.len - pc->out_off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			proxy_arm(pc, true);
-			return 0;
-		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return proxy_blocked(pc);
 		if (n < 0) {
 			pc->failed = true;
 			pc->failed_errno = errno;
@@ -339,7 +354,8 @@ static long proxy_take(void *ctx, const char *data, size_t len, struct http_resp
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			proxy_arm(pc, true);
+			if (proxy_blocked(pc) < 0)
+				break;
 			return (long)done;
 		}
 		if (w < 0) {

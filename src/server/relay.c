@@ -88,7 +88,7 @@ struct relay_watch *relay_watch_new(int fd, struct http_waker *w)
 
 void relay_watch_arm(struct relay_watch *rw, bool out)
 {
-	struct epoll_event ev = {.events = (out ? EPOLLOUT : EPOLLIN) | EPOLLONESHOT,
+	struct epoll_event ev = {.events = (out ? EPOLLOUT | EPOLLIN : EPOLLIN) | EPOLLONESHOT,
 				 .data.ptr = rw};
 	if (epoll_ctl(relay.epfd, rw->added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, rw->fd, &ev) < 0) {
 		/* Cannot wait: wake now, so the owner finds out by trying. */

@@ -46,7 +46,9 @@ struct relay_watch;
 /* Watch fd (the caller's; it stays open) for the parked request w. NULL
  * when the relay is not running (the daemon is stopping). */
 struct relay_watch *relay_watch_new(int fd, struct http_waker *w);
-/* Wake w once fd is readable (out: writable), has hung up or failed. */
+/* Wake w once fd is readable (out: or writable), has hung up or failed.
+ * A writer waits for readable too: a server that answers early stops
+ * reading, and its answer is what the writer must see. */
 void relay_watch_arm(struct relay_watch *rw, bool out);
 /* Stop watching. No wake reaches w once this returns. Any thread except
  * one holding a libmicrohttpd lock. */

@@ -26,6 +26,8 @@ it listens. Below the base:
     ws              a WebSocket that echoes every frame (ping -> pong)
     stats           JSON: connections and websockets open now, connections
                     accepted so far
+    early           413 at once, without reading the body, then holds the
+                    connection open for 10 s without reading
     dropnext        200, and the next request on this connection is
                     dropped unanswered (a kept connection that went stale)
 
@@ -179,6 +181,11 @@ async def handle_one(reader, writer, args, log, conn):
     n = int(q.get("bytes", 0))
     if name == "ws" and (hget(headers, "Upgrade") or "").lower() == "websocket":
         await websocket(reader, writer, headers)
+        return False
+    if name == "early":
+        writer.write(response(413, b"too large for me\n"))
+        await writer.drain()
+        await asyncio.sleep(10)
         return False
     h = hashlib.sha256()
     body_len = await read_body(reader, headers, h.update)

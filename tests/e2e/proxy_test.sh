@@ -229,6 +229,13 @@ check_jq --arg s "$P3" '.body_sha256 == $s and (.headers | map(.[0] | ascii_down
 api POST "$S/upload" -H 'Expect: 100-continue' --data-binary "@$T/pattern3m"
 check_jq --arg s "$P3" '.body_sha256 == $s' "an upload with Expect: 100-continue works"
 
+start=$(date +%s%N)
+api POST "$S/early" -H 'Content-Type: application/octet-stream' --data-binary "@$T/pattern3m" \
+	--data-binary "@$T/pattern3m" --data-binary "@$T/pattern3m"
+ms=$((($(date +%s%N) - start) / 1000000))
+check_status 413 "a backend that answers before it has read the body: its answer comes through"
+check "... at once, not when it gives up ($ms ms)" test "$ms" -lt 5000
+
 # 200 MB each way; the daemon's RSS must not grow with it.
 KPID=$SERVER_PID
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$KPID/status"; }
