@@ -67,9 +67,13 @@ build/tools/httplat: tools/httplat.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O2 -o $@ $<
 
-build/gen/embedded.c: build/tools/embed build/web/.stamp src/api/openapi.json
+# Helper programs for session jobs (src/server/libexec.c installs them).
+LIBEXEC_SRCS := src/libexec/kaon-tensorboard.py
+
+build/gen/embedded.c: build/tools/embed build/web/.stamp src/api/openapi.json $(LIBEXEC_SRCS)
 	@mkdir -p $(dir $@)
-	build/tools/embed $@ web:build/web openapi.json:src/api/openapi.json
+	build/tools/embed $@ web:build/web openapi.json:src/api/openapi.json \
+		libexec/kaon-tensorboard.py:src/libexec/kaon-tensorboard.py
 
 web: build/web/.stamp
 

@@ -89,7 +89,12 @@ int fsio_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int rc = 0;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	/* A fresh file, never one found at the name: in a directory its
+	 * owner can write to (a job directory), what sits there may be a
+	 * link planted to make root write elsewhere. A stale temp file of a
+	 * crashed writer is removed first. */
+	(void)unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0) {
 		rc = -errno;
 		goto fail;

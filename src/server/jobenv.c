@@ -87,7 +87,9 @@ static int jobenv_argv(const struct store_job *j, const char *dir, uid_t uid, gi
 	if (j->script) {
 		char *path = xasprintf("%s/script", dir);
 		int rc = fsio_write_atomic(path, j->script, strlen(j->script), 0700);
-		if (rc == 0 && unixacct_multiuser() && chown(path, uid, gid) < 0)
+		/* lchown: the directory is the user's, so by now the name may
+		 * be a symlink they put there; never follow it as root. */
+		if (rc == 0 && unixacct_multiuser() && lchown(path, uid, gid) < 0)
 			rc = -errno;
 		if (rc < 0) {
 			*cause = xasprintf("cannot write %s: %s", path, strerror(-rc));
