@@ -21,6 +21,10 @@
  *   DIR/supervisor           "PID STARTTIME JOBPID\n": the supervisor (starttime
  *                            from /proc/PID/stat, so a reused pid is not
  *                            mistaken for it) and the job's main process
+ *   DIR/walltime             "SECONDS\n": the job's wall time, counted from its
+ *                            start (0: none), when it changed after the start
+ *                            (exec_local_set_walltime); written atomically by
+ *                            the daemon, owned by the daemon's uid
  *   DIR/status               JSON written once at the end, atomically:
  *     {"exit_code":N|null,"signal":N|null,"oom":bool,"timeout":bool,
  *      "cancelled":bool,"start_time":T,"end_time":T,"cpu_seconds":X,
@@ -30,6 +34,18 @@
  * SIGTERM to every process of the job's resource group — children that
  * daemonized or changed process group included — then SIGKILL after the
  * grace period, and records cancelled=true.
+ *
+ * Wall time changed while the job runs (a session extended or shortened):
+ * the daemon writes DIR/walltime and sends SIGUSR2 to the supervisor
+ * (exec_local_set_walltime), which re-reads the file and moves its
+ * deadline to start + SECONDS; a deadline already past ends the job as a
+ * timeout at once. The supervisor trusts the file only when it is a
+ * regular file owned by its own uid: the job directory belongs to the job
+ * user, who could otherwise plant a wall time of their choosing. Because
+ * the file is the contract, a daemon restarted meanwhile extends the jobs
+ * it re-attached to like its own. Supervisors started by a kaon from
+ * before this extension never unblock SIGUSR2: the signal stays pending,
+ * ignored, and their jobs keep the wall time they started with.
  *
  * Calls here may block briefly (fork, file I/O); none waits for a job.
  */
@@ -59,6 +75,10 @@ struct exec_job {
 	int grace_s;          /* between SIGTERM and SIGKILL (wall time, cancel) */
 	const char *notify_socket; /* AF_UNIX datagram socket path of the daemon */
 };
+
+/* The largest wall time a running job can be given (ten years): keeps the
+ * supervisor's millisecond deadline far from overflow. */
+#define EXEC_WALLTIME_MAX_S ((int64_t)10 * 366 * 24 * 3600)
 
 enum exec_state {
 	EXEC_RUNNING, /* supervisor alive, no status yet */
@@ -98,6 +118,12 @@ int exec_local_finish(struct exec_start *s, char **cause);
 int exec_local_status(const char *dir, struct exec_status *out);
 /* Ask the job's supervisor to end the job (SIGTERM, grace, SIGKILL). */
 int exec_local_cancel(const char *dir);
+/* Change the wall time of a running job to walltime_s seconds from its
+ * start (0: none; at most EXEC_WALLTIME_MAX_S): DIR/walltime is replaced
+ * (temp file, fsync, rename) and the supervisor signalled. 0, -EINVAL for
+ * a value out of range, -ESRCH when no supervisor of DIR is alive (the job
+ * ended; nothing is written then), or another -errno from the write. */
+int exec_local_set_walltime(const char *dir, int64_t walltime_s);
 /* Reap supervisors that are children of this daemon (call on SIGCHLD or
  * periodically); never blocks. */
 void exec_local_reap(void);

@@ -379,3 +379,65 @@ int exec_local_cancel(const char *dir)
 		return -errno;
 	return 0;
 }
+
+/* Replace DIR/walltime with text: temp file, fsync, rename, fsync of the
+ * directory. The directory belongs to the job user and this may run as
+ * root, so the temp name is unlinked first and created O_EXCL|O_NOFOLLOW:
+ * a symlink or hard link planted there is never written through. The name
+ * holds the thread id, so two extensions of one job cannot share it. */
+static int local_write_walltime(const char *dir, const char *text)
+{
+	char *path = local_path(dir, "walltime");
+	char *tmp = xasprintf("%s/.walltime.%ld.tmp", dir, (long)gettid());
+	int rc = 0;
+	(void)unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	/* 0644 whatever the umask: the job may read its own wall time. */
+	if (fchmod(fd, 0644) < 0 || (rc = fsio_write_all(fd, text, strlen(text))) < 0 ||
+	    fsync(fd) < 0) {
+		rc = rc < 0 ? rc : -errno;
+		close(fd);
+		goto unlink;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		rc = -errno;
+		goto unlink;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0)
+		rc = -errno;
+	if (dfd >= 0)
+		close(dfd);
+	goto out;
+unlink:
+	(void)unlink(tmp);
+out:
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+int exec_local_set_walltime(const char *dir, int64_t walltime_s)
+{
+	if (walltime_s < 0 || walltime_s > EXEC_WALLTIME_MAX_S)
+		return -EINVAL;
+	pid_t pid = local_supervisor(dir);
+	if (pid <= 0)
+		return -ESRCH;
+	char text[32];
+	snprintf(text, sizeof text, "%lld\n", (long long)walltime_s);
+	int rc = local_write_walltime(dir, text);
+	if (rc < 0) {
+		log_warn("cannot write the wall time of the job in %s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	/* The supervisor may have ended since it was found; then the file is
+	 * a harmless leftover in the directory of an ended job. */
+	if (kill(pid, SIGUSR2) < 0)
+		return -errno;
+	return 0;
+}

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,6 +45,7 @@ struct supervisor_plan *supervisor_plan_new(const struct exec_job *job, const ch
 	p->supervisor_tmp = xasprintf("%s/.supervisor.tmp", absdir);
 	p->status_path = xasprintf("%s/status", absdir);
 	p->status_tmp = xasprintf("%s/.status.tmp", absdir);
+	p->walltime_path = xasprintf("%s/walltime", absdir);
 	p->spawn = sp;
 	p->cgroup = cg;
 	if (job->notify_socket && job->notify_socket[0]) {
@@ -74,6 +76,7 @@ void supervisor_plan_free(struct supervisor_plan *p)
 	free(p->supervisor_tmp);
 	free(p->status_path);
 	free(p->status_tmp);
+	free(p->walltime_path);
 	free(p);
 }
 
@@ -238,6 +241,35 @@ static int supervisor_write_pidfile(const struct supervisor_plan *p, pid_t child
 	return spawn_file_replace(p->supervisor_tmp, p->supervisor_path, line, b.len);
 }
 
+/* DIR/walltime (see executor.h): the new wall time in seconds, 0 for
+ * none; -1 when the file is absent, not a regular file owned by this
+ * process's uid (the job user owns the directory and may plant anything
+ * there), or not "SECONDS\n" within range. O_NONBLOCK: a planted FIFO must
+ * not hang the supervisor. */
+static int64_t supervisor_read_walltime(const struct supervisor_plan *p)
+{
+	int fd = open(p->walltime_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	char buf[32];
+	ssize_t n = -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid()) {
+		do
+			n = read(fd, buf, sizeof buf - 1);
+		while (n < 0 && errno == EINTR);
+	}
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	int64_t v;
+	const char *end = spawn_parse_i64(buf, &v);
+	if (!end || *end != '\n' || end[1] != '\0' || v < 0 || v > EXEC_WALLTIME_MAX_S)
+		return -1;
+	return v;
+}
+
 /* Signal every process of the job: its cgroup when it has one, else its
  * process group (the job child made itself a session and group leader). */
 static void supervisor_signal(const struct supervisor_plan *p, pid_t child, int sig)
@@ -349,6 +381,7 @@ _Noreturn void supervisor_run(const struct supervisor_plan *p, int reportfd)
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	int64_t wall_deadline = p->walltime_s > 0 ? t0 + p->walltime_s * 1000 : -1;
 	int64_t kill_at = -1; /* when SIGKILL is next due, once ending */
 	bool ending = false;
@@ -385,6 +418,12 @@ _Noreturn void supervisor_run(const struct supervisor_plan *p, int reportfd)
 			if (sig == SIGUSR1 && !ending) {
 				e.cancelled = true;
 				term = true;
+			} else if (sig == SIGUSR2 && !ending) {
+				/* The next turn of the loop ends the job when the
+				 * new deadline has already passed. */
+				int64_t w = supervisor_read_walltime(p);
+				if (w >= 0)
+					wall_deadline = w > 0 ? t0 + w * 1000 : -1;
 			}
 		}
 		if (term) {

@@ -20,6 +20,11 @@
  *   SIGCHLD   the job's main process ended;
  *   SIGUSR1   cancel (exec_local_cancel): SIGTERM to the whole job, SIGKILL
  *             grace_s later, cancelled=true;
+ *   SIGUSR2   the wall time changed (exec_local_set_walltime): DIR/walltime
+ *             is read and the deadline moved to start + its seconds (a
+ *             file that is not a regular file owned by the supervisor's
+ *             uid, or that does not parse, is ignored; so is the signal
+ *             once the job is ending);
  *   timeout   wall time: the same, timeout=true.
  *
  * When the main process has ended, whatever it left running in the job's
@@ -52,6 +57,7 @@ struct supervisor_plan {
 	char *dir; /* absolute */
 	char *supervisor_path, *supervisor_tmp;
 	char *status_path, *status_tmp;
+	char *walltime_path;
 	bool notify;
 	struct sockaddr_un notify_addr;
 	socklen_t notify_len;

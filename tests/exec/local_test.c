@@ -321,6 +321,159 @@ TEST(exec_walltime_kills_after_grace)
 	free(dir);
 }
 
+static int64_t exec_test_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+TEST(exec_walltime_extended_while_running)
+{
+	exec_test_init(NULL);
+	char *dir = exec_test_dir("job");
+	char *argv[] = { "sleep", "30", NULL };
+	struct exec_job job = exec_test_job(32, dir, argv);
+	job.walltime_s = 1;
+	int64_t t0 = exec_test_now_ms();
+	exec_test_start(&job);
+	CHECK_INT(exec_local_set_walltime(dir, 3), 0);
+	char *text = exec_test_read(dir, "walltime");
+	CHECK_STR(text, "3\n");
+	struct stat sb;
+	char *path = NULL;
+	CHECK(asprintf(&path, "%s/walltime", dir) > 0);
+	CHECK_INT(stat(path, &sb), 0);
+	CHECK_INT(sb.st_mode & 07777, 0644);
+	CHECK_INT(sb.st_uid, geteuid());
+	/* A second past the wall time it started with, it still runs. */
+	usleep(2000 * 1000);
+	struct exec_status st;
+	CHECK_INT(exec_local_status(dir, &st), 0);
+	CHECK_INT(st.state, EXEC_RUNNING);
+	exec_test_wait(dir, &st, 5000);
+	int64_t ran = exec_test_now_ms() - t0;
+	CHECK(st.timeout && !st.cancelled);
+	CHECK_INT(st.signal, SIGTERM);
+	CHECK(ran >= 2900 && ran < 4500);
+	CHECK(st.end_time - st.start_time >= 2 && st.end_time - st.start_time <= 4);
+	free(text), free(path), free(dir);
+}
+
+TEST(exec_walltime_shortened_ends_early)
+{
+	exec_test_init(NULL);
+	char *dir = exec_test_dir("job");
+	char *argv[] = { "sleep", "30", NULL };
+	struct exec_job job = exec_test_job(33, dir, argv);
+	job.walltime_s = 30;
+	int64_t t0 = exec_test_now_ms();
+	exec_test_start(&job);
+	CHECK_INT(exec_local_set_walltime(dir, 1), 0);
+	struct exec_status st;
+	exec_test_wait(dir, &st, 5000);
+	int64_t ran = exec_test_now_ms() - t0;
+	CHECK(st.timeout && !st.cancelled);
+	CHECK_INT(st.signal, SIGTERM);
+	CHECK(ran >= 900 && ran < 2500);
+	free(dir);
+}
+
+TEST(exec_walltime_shortened_into_the_past_ends_at_once)
+{
+	exec_test_init(NULL);
+	char *dir = exec_test_dir("job");
+	char *argv[] = { "sleep", "30", NULL };
+	struct exec_job job = exec_test_job(34, dir, argv);
+	job.walltime_s = 30;
+	exec_test_start(&job);
+	usleep(1300 * 1000);
+	int64_t t1 = exec_test_now_ms();
+	CHECK_INT(exec_local_set_walltime(dir, 1), 0);
+	struct exec_status st;
+	exec_test_wait(dir, &st, 5000);
+	CHECK(st.timeout && !st.cancelled);
+	CHECK(exec_test_now_ms() - t1 < 800);
+	free(dir);
+}
+
+TEST(exec_walltime_zero_removes_the_limit)
+{
+	exec_test_init(NULL);
+	char *dir = exec_test_dir("job");
+	char *argv[] = { "sleep", "30", NULL };
+	struct exec_job job = exec_test_job(35, dir, argv);
+	job.walltime_s = 1;
+	exec_test_start(&job);
+	CHECK_INT(exec_local_set_walltime(dir, 0), 0);
+	usleep(1800 * 1000);
+	struct exec_status st;
+	CHECK_INT(exec_local_status(dir, &st), 0);
+	CHECK_INT(st.state, EXEC_RUNNING);
+	CHECK_INT(exec_local_cancel(dir), 0);
+	exec_test_wait(dir, &st, 5000);
+	CHECK(st.cancelled && !st.timeout);
+	free(dir);
+}
+
+/* The job user owns the job directory: a wall time file they plant (or
+ * a symlink to one) must not move the deadline, even when the supervisor
+ * is signalled for a real change. */
+TEST(exec_walltime_ignores_a_planted_file)
+{
+	exec_test_init(NULL);
+	if (geteuid() != 0)
+		SKIP("needs root: a file owned by another uid than the supervisor's");
+	char *dir = exec_test_dir("job");
+	char *argv[] = { "sleep", "30", NULL };
+	struct exec_job job = exec_test_job(36, dir, argv);
+	job.walltime_s = 30;
+	exec_test_start(&job);
+	char *path = NULL, *elsewhere = NULL;
+	CHECK(asprintf(&path, "%s/walltime", dir) > 0);
+	CHECK(asprintf(&elsewhere, "%s/mine", harness_tmpdir()) > 0);
+	CHECK_INT(fsio_write_atomic(path, "1\n", 2, 0644), 0);
+	CHECK_INT(chown(path, job.uid, job.gid), 0);
+	char *sup = exec_test_read(dir, "supervisor");
+	int64_t spid = 0;
+	CHECK(sup && spawn_parse_i64(sup, &spid) && spid > 1);
+	CHECK_INT(kill((pid_t)spid, SIGUSR2), 0);
+	/* A symlink to a file the supervisor's uid owns is refused too. */
+	CHECK_INT(fsio_write_atomic(elsewhere, "1\n", 2, 0644), 0);
+	CHECK_INT(unlink(path), 0);
+	CHECK_INT(symlink(elsewhere, path), 0);
+	CHECK_INT(kill((pid_t)spid, SIGUSR2), 0);
+	usleep(1500 * 1000);
+	struct exec_status st;
+	CHECK_INT(exec_local_status(dir, &st), 0);
+	CHECK_INT(st.state, EXEC_RUNNING);
+	CHECK_INT(exec_local_cancel(dir), 0);
+	exec_test_wait(dir, &st, 5000);
+	CHECK(st.cancelled && !st.timeout);
+	free(sup), free(path), free(elsewhere), free(dir);
+}
+
+TEST(exec_set_walltime_refuses_bad_values_and_ended_jobs)
+{
+	exec_test_init(NULL);
+	char *dir = exec_test_dir("job");
+	CHECK_INT(exec_local_set_walltime(dir, -1), -EINVAL);
+	CHECK_INT(exec_local_set_walltime(dir, EXEC_WALLTIME_MAX_S + 1), -EINVAL);
+	CHECK_INT(exec_local_set_walltime(dir, 10), -ESRCH);
+	char *text = exec_test_read(dir, "walltime");
+	CHECK(!text); /* nothing written for a job that does not run */
+	char *argv[] = { "true", NULL };
+	struct exec_job job = exec_test_job(37, dir, argv);
+	exec_test_start(&job);
+	struct exec_status st;
+	exec_test_wait(dir, &st, 5000);
+	int rc = 0;
+	for (int i = 0; i < 100 && (rc = exec_local_set_walltime(dir, 10)) == 0; i++)
+		usleep(10000);
+	CHECK_INT(rc, -ESRCH);
+	free(dir);
+}
+
 /* A job that leaves a grandchild in a new session (setsid + double fork),
  * then cancel: nothing may survive. */
 static void exec_test_cancel_daemonized(const char *mode)
