@@ -30,6 +30,7 @@
 #include "server/http.h"
 #include "server/jobenv.h"
 #include "server/server.h"
+#include "server/sessionmon.h"
 #include "store/db.h"
 #include "store/groups.h"
 #include "store/jobs.h"
@@ -372,6 +373,9 @@ static void scheduler_launch_finish(struct scheduler *s, struct scheduler_launch
 			log_info("job %lld started for %s (%d cpus, %lld MiB, gpus [%s])",
 				 (long long)j->id, j->username, j->cpus, (long long)j->mem_mb,
 				 l->gpus);
+			/* A session's backend is probed from its start on. */
+			if (j->kind && strcmp(j->kind, "session") == 0)
+				sessionmon_kick(s->srv);
 		}
 	}
 	free(l->cause);
