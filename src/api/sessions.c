@@ -366,7 +366,7 @@ static int api_sessions_options(struct http_req *req, struct http_resp *resp, js
 		}
 	}
 	const char *folder = json_string_value(json_object_get(opts, "folder"));
-	n->options = json_dumps(opts ? opts : json_object(), JSON_COMPACT);
+	n->options = opts ? json_dumps(opts, JSON_COMPACT) : xstrdup("{}");
 	if (!folder || !*folder || strcmp(folder, "/") == 0) {
 		n->folder = xstrdup(n->user.home);
 		return 0;
@@ -385,7 +385,14 @@ static int api_sessions_options(struct http_req *req, struct http_resp *resp, js
 	int rc = files_resolve(&root, folder, len, &ref, resp);
 	if (rc == 0) {
 		struct stat st;
-		if (fstatat(ref.dirfd, ref.name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)) {
+		if (fstatat(ref.dirfd, ref.name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				http_resp_error(resp, 404, "not_found",
+						"option 'folder': '%.*s' does not exist", (int)len, folder);
+			else
+				files_answer_errno(resp, -errno, "");
+			rc = -1;
+		} else if (!S_ISDIR(st.st_mode)) {
 			http_resp_error(resp, 422, "invalid", "option 'folder': '%.*s' is not a folder",
 					(int)len, folder);
 			rc = -1;
