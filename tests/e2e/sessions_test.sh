@@ -47,7 +47,7 @@ position = 5
 EOF
 start_server --config "$T/kaon.ini" || { fail "server starts"; finish; }
 ADMIN=$(admin_token) || { fail "admin token"; finish; }
-ALICE=alice$RUN_ID BOB=bob$RUN_ID CAROL=carol$RUN_ID SG=sg$RUN_ID OUT=out$RUN_ID
+ALICE=alice$RUN_ID BOB=bob$RUN_ID CAROL=carol$RUN_ID DAVE=dave$RUN_ID SG=sg$RUN_ID OUT=out$RUN_ID
 
 # wait_session ID STATES [SECONDS] — poll GET /api/v1/sessions/ID until its
 # state is one of STATES (comma-separated); BODY holds it.
@@ -91,9 +91,13 @@ check_status 201 "create $ALICE in $SG"
 api POST /api/v1/users "{\"username\":\"$BOB\",\"password\":\"bob-password\",\"groups\":[\"students\"]}"
 api POST /api/v1/users "{\"username\":\"$CAROL\",\"password\":\"carol-password\",\"groups\":[\"$OUT\"]}"
 check_status 201 "create $CAROL in $OUT"
+# Sessions are never the first-start admin's: its Unix account "admin"
+# may be another checkout's on a shared machine.
+api POST /api/v1/users "{\"username\":\"$DAVE\",\"password\":\"dave-password\",\"groups\":[\"researchers\"]}"
 ALICE_TOKEN=$(new_token "$ALICE" alice-password) || fail "token for $ALICE"
 BOB_TOKEN=$(new_token "$BOB" bob-password) || fail "token for $BOB"
 CAROL_TOKEN=$(new_token "$CAROL" carol-password) || fail "token for $CAROL"
+DAVE_TOKEN=$(new_token "$DAVE" dave-password) || fail "token for $DAVE"
 
 # ---- profiles -------------------------------------------------------------------
 use_token "$ADMIN"
@@ -256,9 +260,9 @@ check_error 422 invalid "a third live session -> 422 (max_sessions 2)"
 check_jq '.error.message | contains("max_sessions")' "... naming max_sessions"
 
 # A pending session: the only GPU is taken, so another GPU session queues.
-use_token "$ADMIN"
+use_token "$DAVE_TOKEN"
 api POST /api/v1/sessions '{"profile":"jupyter-gpu","name":"gpu-wait"}'
-check_status 201 "the admin asks for the GPU too -> 201"
+check_status 201 "$DAVE asks for the GPU too -> 201"
 GPU2=$(jq -r .id <<<"$BODY")
 sleep 1.5
 api GET "/api/v1/sessions/$GPU2"
@@ -275,10 +279,11 @@ check_session_state "$GPU1" cancelled "... and ends cancelled" 20
 check_jq '.end_reason == "stopped" and (.end_time | type == "string")' "... with end_reason stopped"
 api POST "/api/v1/sessions/$GPU1/stop"
 check_error 409 conflict "stopping it again -> 409"
-use_token "$ADMIN"
+use_token "$DAVE_TOKEN"
 check_session_state "$GPU2" "starting,ready" "the queued GPU session starts once the GPU is free" 20
+use_token "$ADMIN"
 api POST "/api/v1/sessions/$GPU2/stop"
-check_status 200 "the admin stops it"
+check_status 200 "an admin stops it"
 
 # Another user's session.
 use_token "$BOB_TOKEN"
@@ -343,7 +348,7 @@ check_session_state "$FW" cancelled "a service that never answers is cancelled a
 check_jq '.end_reason == "failed"' "... with end_reason failed"
 
 # ---- idle culling: a busy kernel keeps its session --------------------------------------
-use_token "$ADMIN"
+use_token "$DAVE_TOKEN"
 api POST /api/v1/sessions '{"profile":"cfg-nb","name":"busy"}'
 check_status 201 "two cfg-nb sessions (idle timeout 5 s): busy ..."
 BUSY=$(jq -r .id <<<"$BODY")
@@ -422,8 +427,8 @@ check_session_state "$CLI1" cancelled "... and ends" 20
 kcli open nosuch-profile
 cli_fails "kaon open of an unknown profile fails"
 
-# kaon open of a session that has to queue: the GPU is the admin's.
-use_token "$ADMIN"
+# kaon open of a session that has to queue: the GPU is $DAVE's.
+use_token "$DAVE_TOKEN"
 api POST /api/v1/sessions '{"profile":"jupyter-gpu","name":"hold"}'
 HOLD=$(jq -r .id <<<"$BODY")
 wait_session "$HOLD" "starting,ready" 20
