@@ -33,7 +33,9 @@
 #include "store/users.h"
 
 enum {
-	SESSIONMON_PROBE_MS = 50,     /* between readiness probes of a starting session */
+	/* Between readiness probes of a starting session: this is on the
+	 * critical path of every launch, and a failed connect costs little. */
+	SESSIONMON_PROBE_MS = 20,
 	SESSIONMON_PENDING_MS = 500,  /* a pending one (the scheduler kicks us when it starts) */
 	SESSIONMON_ENDING_MS = 1000,  /* a stopped one whose job has not ended yet */
 	SESSIONMON_READY_TIMEOUT_MS = 2000,

@@ -4,7 +4,7 @@
  * whose end is not yet recorded (docs/sessions.md):
  *
  *   starting  the job runs but its backend has not answered yet: probed
- *             every SESSIONMON_PROBE_MS (GET {base_url}, jupyter:
+ *             every SESSIONMON_PROBE_MS, 20 ms (GET {base_url}, jupyter:
  *             {base_url}api/status, with the secret); the first answer
  *             below 500 sets ready_at, after which the proxy forwards.
  *             No answer within [sessions] start_timeout_s: the session is
