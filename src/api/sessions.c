@@ -139,7 +139,10 @@ static json_t *api_sessions_json(struct http_req *req, const struct store_sessio
 	json_object_set_new(o, "resources",
 			    json_pack("{s:i,s:I,s:i}", "cpus", j.cpus, "mem_mb",
 				      (json_int_t)j.mem_mb, "gpus", j.gpus));
-	json_object_set_new(o, "options", json_loads(s->options ? s->options : "{}", 0, NULL));
+	json_t *options = json_loads(s->options ? s->options : "{}", 0, NULL);
+	json_object_set_new(o, "options", json_is_object(options) ? options : json_object());
+	if (!json_is_object(options))
+		json_decref(options);
 	json_object_set_new(o, "submit_time", api_time_json(j.submit_time));
 	json_object_set_new(o, "start_time", api_time_json(s->start_time));
 	json_object_set_new(o, "expires_at",

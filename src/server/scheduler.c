@@ -117,7 +117,7 @@ static bool scheduler_said_ended(const struct scheduler *s, int64_t id)
 static int scheduler_collect_ends(struct scheduler *s, struct store_job *jobs, size_t n, int64_t now)
 {
 	int ended = 0;
-	bool in_tx = false;
+	bool in_tx = false, session_ended = false;
 	bool sweep = s->sweep || now != s->last_sweep;
 	if (sweep) {
 		s->sweep = false;
@@ -143,6 +143,8 @@ static int scheduler_collect_ends(struct scheduler *s, struct store_job *jobs, s
 			scheduler_charge(s, j, end, now);
 		log_info("job %lld ended: %s (exit %d, signal %d)", (long long)j->id, state, es.exit_code,
 			 es.signal);
+		if (j->kind && strcmp(j->kind, "session") == 0)
+			session_ended = true;
 		free(j->state);
 		j->state = xstrdup(state);
 		ended++;
@@ -152,6 +154,10 @@ static int scheduler_collect_ends(struct scheduler *s, struct store_job *jobs, s
 		s->sweep = true; /* try them all again next pass */
 		return 0;
 	}
+	/* A session's end reason is the monitor's to record: now, not at
+	 * its next check. */
+	if (session_ended)
+		sessionmon_kick(s->srv);
 	s->nended = 0;
 	return ended;
 }
