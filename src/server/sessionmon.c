@@ -218,11 +218,16 @@ static int64_t sessionmon_iso_time(const char *s)
 	return (int64_t)timegm(&tm);
 }
 
-/* Jupyter's kernels: busy when any is doing something (any state but
- * idle; "starting" is what a kernel nobody ever connected to keeps
- * showing in Notebook 6, so it does not count) or has a client
- * connected; their own last_activity counts too. Returns the activity
- * this shows, or -1. */
+/* Jupyter's kernels: busy when any is in any state but idle (or dead),
+ * or has a client connected; their own last_activity counts too.
+ * Returns the activity this shows, or -1.
+ *
+ * "starting" counts as busy, though it is also what a kernel nobody ever
+ * used keeps showing: Notebook 6 learns a kernel's state only from the
+ * status messages it sees, and misses the first ones when a computation
+ * starts right after the kernel (seen here: a kernel running a long
+ * cell, reported "starting" throughout). Culling running work would be
+ * worse than keeping an unused kernel until the session's lifetime. */
 static int64_t sessionmon_kernels(struct sessionmon *m, struct sessionmon_entry *e,
 				  const struct store_session *s, int64_t now)
 {
@@ -249,8 +254,7 @@ static int64_t sessionmon_kernels(struct sessionmon *m, struct sessionmon_entry 
 	{
 		const char *state = json_string_value(json_object_get(k, "execution_state"));
 		json_int_t conns = json_integer_value(json_object_get(k, "connections"));
-		bool busy = (state && strcmp(state, "idle") != 0 && strcmp(state, "starting") != 0 &&
-			     strcmp(state, "dead") != 0) ||
+		bool busy = (state && strcmp(state, "idle") != 0 && strcmp(state, "dead") != 0) ||
 			    conns > 0;
 		int64_t last = sessionmon_iso_time(json_string_value(json_object_get(k, "last_activity")));
 		if (busy)

@@ -12,7 +12,7 @@
  *   ready     every [sessions] check_s: the last activity is the latest
  *             of proxied traffic (proxy_last_activity), a busy kernel
  *             (jupyter: GET {base_url}api/kernels, any kernel neither
- *             idle nor merely started, or with a client connected), and
+ *             idle nor dead, or with a client connected), and
  *             GPU work by the session's processes (NVML). After
  *             idle_timeout_s without any, the session is cancelled with
  *             end_reason 'idle'. last_activity is written to the store

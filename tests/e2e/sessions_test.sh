@@ -196,6 +196,23 @@ check_error 403 forbidden "$CAROL starting nb-students -> 403"
 api POST /api/v1/sessions '{"profile":"nosuch"}'
 check_error 404 not_found "an unknown profile -> 404"
 
+# ---- a {port} profile whose session expires: started now, looked at last ----------------
+use_token "$ADMIN"
+api POST /api/v1/profiles '{"name":"port-web","kind":"web","requires":"/usr/bin/python3",
+	"command":["/usr/bin/python3","-m","http.server","--bind","127.0.0.1","{port}"],
+	"lifetime_s":60,"max_lifetime_s":60,"idle_timeout_s":0}'
+check_status 201 "a profile listening on {port} (python's http.server), 60 s, never idle"
+use_token "$DAVE_TOKEN"
+api POST /api/v1/sessions '{"profile":"port-web"}'
+check_status 201 "$DAVE starts it"
+PW=$(jq -r .id <<<"$BODY")
+check_session_state "$PW" ready "... it becomes ready (any answer under 500 on its port)" 30
+PW_PORT=$(backend_env "$PW" KAON_SESSION_PORT)
+check "... its service has KAON_SESSION_PORT and no socket" \
+	test "${PW_PORT:-0}" -gt 0 -a -z "$(backend_env "$PW" KAON_SESSION_SOCKET)"
+check_eq "$(backend_cmdline "$PW")" "/usr/bin/python3 -m http.server --bind 127.0.0.1 $PW_PORT " \
+	"... and {port} in its argv"
+
 # ---- a Jupyter session: ready, its socket, its secret, a kernel ------------------------
 use_token "$ALICE_TOKEN"
 api POST /api/v1/sessions '{"profile":"jupyter-cpu","name":"nb1","lifetime_s":600}'
@@ -444,6 +461,10 @@ check "... then prints its URL" test -n "$QUEUED"
 kcli stop queued --json
 out_jq --argjson id "${QUEUED:-0}" '.sessions[0].id == $id' "kaon stop NAME --json"
 unset KAON_URL KAON_TOKEN
+
+use_token "$DAVE_TOKEN"
+check_session_state "$PW" timeout "the 60 s session ends by its wall time" 90
+check_jq '.end_reason == "expired"' "... with end_reason expired"
 
 use_token "$ALICE_TOKEN"
 api POST "/api/v1/sessions/$NB1/stop"
