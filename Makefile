@@ -62,9 +62,13 @@ build/tools/wsclient: tools/wsclient.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O2 $(WSLAY_CFLAGS) -o $@ $< $(WSLAY_LIBS) -lcrypto
 
-build/gen/embedded.c: build/tools/embed build/web/.stamp src/api/openapi.json
+# Helper programs for session jobs (src/server/libexec.c installs them).
+LIBEXEC_SRCS := src/libexec/kaon-tensorboard.py
+
+build/gen/embedded.c: build/tools/embed build/web/.stamp src/api/openapi.json $(LIBEXEC_SRCS)
 	@mkdir -p $(dir $@)
-	build/tools/embed $@ web:build/web openapi.json:src/api/openapi.json
+	build/tools/embed $@ web:build/web openapi.json:src/api/openapi.json \
+		libexec/kaon-tensorboard.py:src/libexec/kaon-tensorboard.py
 
 web: build/web/.stamp
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "server/sessionshell.h"
 
 #ifndef KAON_VERSION
 #define KAON_VERSION "0.1.0"
@@ -14,7 +15,7 @@
 struct main_verb {
 	const char *name;
 	int (*run)(int argc, char **argv);
-	const char *usage;
+	const char *usage; /* NULL: a verb kaon runs itself, left out of the help */
 };
 
 static const struct main_verb main_verbs[] = {
@@ -40,13 +41,15 @@ static const struct main_verb main_verbs[] = {
 	{ "extend", cli_extend, "extend ID|NAME 2h      give a session more time" },
 	{ "admin", cli_admin, "admin users|groups ...  manage accounts (admins)\n"
 			      "  kaon admin --data DIR create-user|token ...  offline, no server" },
+	{ "session-shell", sessionshell_main, NULL },
 };
 
 static void main_usage(FILE *out)
 {
 	fprintf(out, "usage: kaon VERB [ARGS...]\n\nverbs:\n");
 	for (size_t i = 0; i < sizeof main_verbs / sizeof main_verbs[0]; i++)
-		fprintf(out, "  kaon %s\n", main_verbs[i].usage);
+		if (main_verbs[i].usage)
+			fprintf(out, "  kaon %s\n", main_verbs[i].usage);
 	fprintf(out, "\n  kaon version | help\n\nSee README.md and docs/ for details.\n");
 }
 

@@ -2,7 +2,10 @@
  * tools/wsclient — a small WebSocket client for the terminal's tests and
  * benchmark (Debian 12 has no websocat, and node 20 no WebSocket).
  *
- *   wsclient [-H 'Name: value']... [-t SECONDS] [-o] ws://HOST:PORT/PATH STEP...
+ *   wsclient [-H 'Name: value']... [-t SECONDS] [-o] [-U SOCKET] ws://HOST:PORT/PATH STEP...
+ *
+ * -U connects to the unix socket SOCKET instead of HOST:PORT (a session
+ * backend such as kaon session-shell); the URL still gives Host and path.
  *
  * Steps run in order:
  *   send:TEXT     a binary message (escapes: \r \n \t \e \\ \xNN)
@@ -39,6 +42,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <wslay/wslay.h>
@@ -228,6 +232,24 @@ static int wsc_connect(const char *host, const char *port)
 	freeaddrinfo(res);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return fd;
+}
+
+static int wsc_connect_unix(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sa.sun_path) {
+		fprintf(stderr, "wsclient: socket path too long: %s\n", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		fprintf(stderr, "wsclient: cannot connect to %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -444,6 +466,7 @@ int main(int argc, char **argv)
 	char *headers[32];
 	int nheaders = 0;
 	bool dump = false;
+	const char *unix_path = NULL;
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-H") == 0 && i + 1 < argc && nheaders < 32)
@@ -452,12 +475,14 @@ int main(int argc, char **argv)
 			wsc_timeout_s = strtod(argv[++i], NULL);
 		else if (strcmp(argv[i], "-o") == 0)
 			dump = true;
+		else if (strcmp(argv[i], "-U") == 0 && i + 1 < argc)
+			unix_path = argv[++i];
 		else
 			break;
 	}
 	if (i >= argc || strncmp(argv[i], "ws://", 5) != 0) {
 		fprintf(stderr, "usage: wsclient [-H 'Name: value']... [-t SECONDS] [-o] "
-				"ws://HOST:PORT/PATH STEP...\n");
+				"[-U SOCKET] ws://HOST:PORT/PATH STEP...\n");
 		return 1;
 	}
 	const char *url = argv[i++] + 5;
@@ -476,7 +501,7 @@ int main(int argc, char **argv)
 	}
 	const char *path = slash ? slash : "/";
 
-	struct wsc c = {.fd = wsc_connect(host, port)};
+	struct wsc c = {.fd = unix_path ? wsc_connect_unix(unix_path) : wsc_connect(host, port)};
 	if (c.fd < 0 || wsc_handshake(&c, hostport, path, headers, nheaders) < 0)
 		return 1;
 	fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);

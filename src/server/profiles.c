@@ -97,7 +97,7 @@ static const struct store_profile profiles_builtins[] = {
 		.title = (char *)"TensorBoard",
 		.description = (char *)"TensorBoard on a folder of yours (its logdir).",
 		.kind = (char *)"tensorboard",
-		.command = (char *)"[\"/usr/bin/python3\",\"{libexec}/kaon-tensorboard\",\"--logdir\",\"{folder}\"]",
+		.command = (char *)"[\"{libexec}/kaon-tensorboard\",\"--logdir\",\"{folder}\"]",
 		.env = (char *)"{}",
 		.requires = (char *)"tensorboard",
 		.cpus = 1, .mem_mb = 2048, .gpus = 0,

@@ -25,6 +25,7 @@
 #include "exec/executor.h"
 #include "exec/zygote.h"
 #include "server/http.h"
+#include "server/libexec.h"
 #include "server/profiles.h"
 #include "server/scheduler.h"
 #include "server/sessionmon.h"
@@ -54,6 +55,9 @@ static int server_prepare(struct config *cfg, struct store **st, bool *first_sta
 		*cause = xasprintf("cannot create %s/jobs: %s", cfg->data_dir, strerror(-rc));
 		return -1;
 	}
+	/* Helper programs session jobs run ({libexec} in profiles). */
+	if (libexec_install(cfg->data_dir, cause) < 0)
+		return -1;
 	char *path = xasprintf("%s/kaon.db", cfg->data_dir);
 	rc = store_open(path, st, cause);
 	free(path);

@@ -121,40 +121,62 @@ bool ws_origin_allowed(const char *origin, const char *host)
 	return ohl == hhl && strncasecmp(oh, hh, ohl) == 0 && op == hp;
 }
 
-int ws_handshake(struct http_req *req, struct http_resp *resp)
+int ws_handshake_check(const struct ws_handshake_in *in, char accept[WS_ACCEPT_LEN + 1],
+		       struct ws_refusal *why)
 {
-	const char *upgrade = http_req_header(req, "Upgrade");
-	const char *connection = http_req_header(req, "Connection");
-	if (strcmp(req->method, "GET") != 0 || !upgrade || !ws_header_has(upgrade, "websocket") ||
-	    !connection || !ws_header_has(connection, "upgrade")) {
-		http_resp_header(resp, "Upgrade", "websocket");
-		http_resp_error(resp, 426, "upgrade_required",
-				"this route speaks WebSocket only (GET with Upgrade: websocket)");
+	memset(why, 0, sizeof *why);
+	if (!in->method || strcmp(in->method, "GET") != 0 || !in->upgrade ||
+	    !ws_header_has(in->upgrade, "websocket") || !in->connection ||
+	    !ws_header_has(in->connection, "upgrade")) {
+		*why = (struct ws_refusal){ .status = 426, .code = "upgrade_required",
+					    .header = "Upgrade", .header_value = "websocket" };
+		snprintf(why->message, sizeof why->message,
+			 "this route speaks WebSocket only (GET with Upgrade: websocket)");
 		return -1;
 	}
-	const char *version = http_req_header(req, "Sec-WebSocket-Version");
-	if (!version || strcmp(version, "13") != 0) {
-		http_resp_header(resp, "Sec-WebSocket-Version", "13");
-		http_resp_error(resp, 426, "upgrade_required",
-				"only WebSocket version 13 is spoken");
+	if (!in->version || strcmp(in->version, "13") != 0) {
+		*why = (struct ws_refusal){ .status = 426, .code = "upgrade_required",
+					    .header = "Sec-WebSocket-Version", .header_value = "13" };
+		snprintf(why->message, sizeof why->message, "only WebSocket version 13 is spoken");
 		return -1;
 	}
 	/* Browsers always send Origin with a WebSocket; another site's page
 	 * must not ride on this user's cookie (cross-site WebSocket
 	 * hijacking). Clients that are not browsers send none. */
-	const char *origin = http_req_header(req, "Origin");
-	const char *host = http_req_header(req, "Host");
-	if (origin && !ws_origin_allowed(origin, host)) {
-		http_resp_error(resp, 403, "forbidden_origin",
-				"WebSocket from origin '%.200s' refused: only pages of this server "
-				"may open one",
-				origin);
+	if (in->origin && !ws_origin_allowed(in->origin, in->host)) {
+		*why = (struct ws_refusal){ .status = 403, .code = "forbidden_origin" };
+		snprintf(why->message, sizeof why->message,
+			 "WebSocket from origin '%.200s' refused: only pages of this server may "
+			 "open one",
+			 in->origin);
 		return -1;
 	}
+	if (ws_accept_key(in->key, accept) < 0) {
+		*why = (struct ws_refusal){ .status = 400, .code = "bad_handshake" };
+		snprintf(why->message, sizeof why->message,
+			 "Sec-WebSocket-Key must be 16 bytes in base64");
+		return -1;
+	}
+	return 0;
+}
+
+int ws_handshake(struct http_req *req, struct http_resp *resp)
+{
+	struct ws_handshake_in in = {
+		.method = req->method,
+		.upgrade = http_req_header(req, "Upgrade"),
+		.connection = http_req_header(req, "Connection"),
+		.version = http_req_header(req, "Sec-WebSocket-Version"),
+		.key = http_req_header(req, "Sec-WebSocket-Key"),
+		.origin = http_req_header(req, "Origin"),
+		.host = http_req_header(req, "Host"),
+	};
 	char accept[WS_ACCEPT_LEN + 1];
-	if (ws_accept_key(http_req_header(req, "Sec-WebSocket-Key"), accept) < 0) {
-		http_resp_error(resp, 400, "bad_handshake",
-				"Sec-WebSocket-Key must be 16 bytes in base64");
+	struct ws_refusal why;
+	if (ws_handshake_check(&in, accept, &why) < 0) {
+		if (why.header)
+			http_resp_header(resp, why.header, why.header_value);
+		http_resp_error(resp, why.status, why.code, "%s", why.message);
 		return -1;
 	}
 	resp->status = 101;

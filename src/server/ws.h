@@ -40,6 +40,23 @@ enum ws_close_code {
 };
 enum { WS_ACCEPT_LEN = 28 };
 
+/* The header values of an upgrade request (any may be NULL). */
+struct ws_handshake_in {
+	const char *method, *upgrade, *connection, *version, *key;
+	const char *origin, *host; /* origin NULL: no Origin check */
+};
+/* Why an upgrade request was refused. */
+struct ws_refusal {
+	int status;        /* 400, 403 or 426 */
+	const char *code;  /* the error code of kaon's JSON errors */
+	char message[320];
+	const char *header, *header_value; /* to add to the answer, or NULL */
+};
+/* ws_handshake's checks on plain values, for servers that parse requests
+ * themselves (kaon session-shell). 0 with accept set, or -1 with *why.
+ * Pure. */
+int ws_handshake_check(const struct ws_handshake_in *in, char accept[WS_ACCEPT_LEN + 1],
+		       struct ws_refusal *why);
 /* Check an upgrade request. 0: resp is now a 101 with the handshake
  * headers, ready for http_resp_upgrade(). -1: resp holds the error
  * (400 bad handshake, 403 foreign Origin, 426 not a WebSocket request). */

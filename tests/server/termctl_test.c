@@ -120,3 +120,46 @@ TEST(ws_origin_must_be_this_server)
 	CHECK(!ws_origin_allowed("http://", ""));
 	CHECK(!ws_origin_allowed("http://a", NULL));
 }
+
+TEST(ws_handshake_check_refuses_like_the_daemon)
+{
+	struct ws_handshake_in ok = {
+		.method = "GET",
+		.upgrade = "websocket",
+		.connection = "keep-alive, Upgrade",
+		.version = "13",
+		.key = "dGhlIHNhbXBsZSBub25jZQ==",
+	};
+	char accept[WS_ACCEPT_LEN + 1];
+	struct ws_refusal why;
+	CHECK_INT(ws_handshake_check(&ok, accept, &why), 0);
+	CHECK_STR(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+
+	struct ws_handshake_in in = ok;
+	in.method = "POST";
+	CHECK_INT(ws_handshake_check(&in, accept, &why), -1);
+	CHECK_INT(why.status, 426);
+	CHECK_STR(why.header, "Upgrade");
+	in = ok;
+	in.connection = "keep-alive";
+	CHECK_INT(ws_handshake_check(&in, accept, &why), -1);
+	CHECK_INT(why.status, 426);
+	in = ok;
+	in.version = "8";
+	CHECK_INT(ws_handshake_check(&in, accept, &why), -1);
+	CHECK_INT(why.status, 426);
+	CHECK_STR(why.header, "Sec-WebSocket-Version");
+	in = ok;
+	in.origin = "http://evil.example";
+	in.host = "127.0.0.1:8080";
+	CHECK_INT(ws_handshake_check(&in, accept, &why), -1);
+	CHECK_INT(why.status, 403);
+	CHECK_STR(why.code, "forbidden_origin");
+	CHECK(strstr(why.message, "evil.example"));
+	in = ok;
+	in.key = NULL;
+	CHECK_INT(ws_handshake_check(&in, accept, &why), -1);
+	CHECK_INT(why.status, 400);
+	CHECK_STR(why.code, "bad_handshake");
+	CHECK(!why.header);
+}
