@@ -388,6 +388,16 @@ check_jq '(.last_activity | fromdateiso8601) > (.ready_at | fromdateiso8601)' \
 check_session_state "$BUSY" "ending,cancelled" "busy: culled once the kernel is idle for 5 s" 30
 check_jq '.end_reason == "idle"' "... with end_reason idle"
 
+# ---- the built-in shell profile (kaon session-shell) ---------------------------------------
+use_token "$DAVE_TOKEN"
+api POST /api/v1/sessions '{"profile":"shell"}'
+check_status 201 "$DAVE starts a shell session"
+SH=$(jq -r .id <<<"$BODY")
+check_session_state "$SH" ready "... it becomes ready (kaon session-shell answers)" 30
+check_jq --arg u "/s/$SH/" '.url == $u and .kind == "shell"' "... at /s/ID/"
+api POST "/api/v1/sessions/$SH/stop"
+check_session_state "$SH" cancelled "... and ends when stopped" 20
+
 # ---- a kill -9 of the daemon keeps a ready session ready and usable ---------------------
 use_token "$ALICE_TOKEN"
 api GET "/api/v1/sessions/$NB1"
