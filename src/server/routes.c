@@ -53,6 +53,15 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/terminals/{id}", api_terminals_get, ROUTE_USER, 0 },
 	{ "DELETE", "/api/v1/terminals/{id}", api_terminals_delete, ROUTE_USER, 0 },
 	{ "GET", "/api/v1/terminals/{id}/ws", api_terminals_ws, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/profiles", api_profiles_list, ROUTE_USER, 0 },
+	{ "POST", "/api/v1/profiles", api_profiles_create, ROUTE_ADMIN, 0 },
+	{ "PUT", "/api/v1/profiles/{name}", api_profiles_put, ROUTE_ADMIN, 0 },
+	{ "DELETE", "/api/v1/profiles/{name}", api_profiles_delete, ROUTE_ADMIN, 0 },
+	{ "POST", "/api/v1/sessions", api_sessions_create, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/sessions", api_sessions_list, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/sessions/{id}", api_sessions_get, ROUTE_USER, 0 },
+	{ "POST", "/api/v1/sessions/{id}/stop", api_sessions_stop, ROUTE_USER, 0 },
+	{ "POST", "/api/v1/sessions/{id}/extend", api_sessions_extend, ROUTE_USER, 0 },
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];
 
