@@ -32,7 +32,7 @@ let admin = null;
 let user = null; // the test user's API session, for checks from outside the page
 
 async function sessionByName(name) {
-	const r = await apiAs(user, 'GET', '/sessions');
+	const r = await apiAs(user, 'GET', '/sessions?ended=1');
 	assert.equal(r.status, 200);
 	const d = await r.json();
 	return (Array.isArray(d) ? d : d.sessions).find((s) => s.name === name);

@@ -92,6 +92,7 @@ export function ExtendControl({ s, onChange, compact }) {
 					</button>
 				))}
 			</span>
+			{s.max_lifetime_s > 0 && <span class="hint">up to {fmtDuration(s.max_lifetime_s)} in all</span>}
 			{done && (
 				<span class="extend-done small" role="status" data-testid="session-extended">
 					{done}

@@ -192,7 +192,7 @@ function LaunchForm({ me, profiles, onLaunched }) {
 						id={nameId}
 						type="text"
 						value={name}
-						maxLength={64}
+						maxLength={32}
 						autocomplete="off"
 						placeholder={p ? p.name : ''}
 						aria-describedby={nameId + '-hint'}
@@ -200,7 +200,7 @@ function LaunchForm({ me, profiles, onLaunched }) {
 						data-testid="launch-name"
 					/>
 					<div class="hint" id={nameId + '-hint'}>
-						Optional. Tells your sessions apart; <span class="mono">kaon open NAME</span> uses it.
+						Optional: lowercase letters, digits and -. Tells your sessions apart; <span class="mono">kaon open NAME</span> uses it.
 					</div>
 				</div>
 				{opts.includes('folder') && (
@@ -270,7 +270,7 @@ function SessionCard({ s, profile, now, onChange }) {
 				<StateBadge s={s} />
 				<span class="session-profile muted small">
 					{profile ? profile.title || profile.name : s.profile}
-					{profile && profile.resources ? ' · ' + resourcesText(profile.resources) : ''}
+					{s.resources || (profile && profile.resources) ? ' · ' + resourcesText(s.resources || profile.resources) : ''}
 				</span>
 				<span class="session-actions">
 					{isReady(s) && <OpenLink s={s} />}
@@ -452,8 +452,9 @@ function SessionsList({ me }) {
 			});
 	}, []);
 
-	// Every 2 s while a session is on its way to ready or out, else every
-	// 10 s (sessions end by themselves: idle, expired).
+	// Live sessions and the last ended ones (?ended=1), every 2 s while a
+	// session is on its way to ready or out, else every 10 s (sessions
+	// end by themselves: idle, expired).
 	useEffect(() => {
 		let live = true;
 		let timer = null;
@@ -461,7 +462,7 @@ function SessionsList({ me }) {
 			clearTimeout(timer);
 			let fast = false;
 			try {
-				const list = listOf(await apiGet('/sessions'), 'sessions');
+				const list = listOf(await apiGet('/sessions?ended=1'), 'sessions');
 				if (!live) return;
 				setSessions(list);
 				setError(null);

@@ -71,7 +71,8 @@ function ordinal(n) {
 // "waiting for a GPU: 2nd in the queue, expected start 14:05"
 export function waitingText(s, profile) {
 	let what;
-	const gpus = profile && profile.resources ? profile.resources.gpus : 0;
+	const r = s.resources || (profile && profile.resources);
+	const gpus = r ? r.gpus : 0;
 	switch (s.reason) {
 		case 'resources':
 			what = gpus > 0 ? `waiting for ${gpus === 1 ? 'a GPU' : gpus + ' GPUs'}` : 'waiting for free CPUs and memory';
