@@ -1,7 +1,7 @@
 // workspace/sessions.js — interactive sessions as the pages show them:
 // which states are live, what a session waits for in words, how it
 // ended, how long it has left, where it opens, and the launch form's
-// remembered choice. The objects are the API's (docs/sessions.md).
+// remembered choice. The objects are the API's (docs/api.md).
 import { fmtDuration, fmtMem } from '../format.js';
 import { clock } from './jobs.js';
 
