@@ -114,6 +114,7 @@ bench: deps build/kaon build/tools/wsclient
 	bench/sched
 	bench/files
 	bench/terminal
+	bench/sessions
 
 format:
 	clang-format -i $(SRCS) $(TEST_SRCS) tests/harness.c tests/harness.h tests/fuzz/*.c tools/*.c $(wildcard src/*/*.h)

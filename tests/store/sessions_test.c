@@ -1,6 +1,8 @@
 /* Unit tests of store/sessions: profiles upsert, sessions joined to their
  * job, the proxy's route lookup. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,4 +137,57 @@ TEST(store_sessions_route_follows_the_job_and_readiness)
 	store_sessions_free(ss, n);
 	CHECK_INT(store_session_find_live(st, 7, "work", &found), -ENOENT);
 	store_close(st);
+}
+
+/* Group commit: writers on several connections commit at once (explicit
+ * transactions and single autocommit statements) and every commit is
+ * there after reopening. */
+enum { GROUP_THREADS = 4, GROUP_COMMITS = 50 };
+
+static void *sessions_test_writer(void *arg)
+{
+	const char *path = arg;
+	struct store *st = NULL;
+	char *cause = NULL;
+	if (store_open(path, &st, &cause) < 0)
+		return (void *)1;
+	intptr_t failures = 0;
+	for (int i = 0; i < GROUP_COMMITS; i++) {
+		struct store_profile p = sessions_test_profile("x", 0);
+		char name[64];
+		snprintf(name, sizeof name, "p-%lx-%d", (unsigned long)pthread_self(), i);
+		p.name = name;
+		if (i % 2) {
+			failures += store_begin(st) < 0 || store_profile_put(st, &p) < 0 ||
+				    store_commit(st) < 0;
+		} else {
+			failures += store_profile_put(st, &p) < 0;
+		}
+	}
+	store_close(st);
+	return (void *)failures;
+}
+
+TEST(store_group_commit_keeps_every_concurrent_commit)
+{
+	char *path = NULL;
+	CHECK(asprintf(&path, "%s/kaon.db", harness_tmpdir()) > 0);
+	struct store *st = sessions_test_open();
+	pthread_t t[GROUP_THREADS];
+	for (int i = 0; i < GROUP_THREADS; i++)
+		CHECK_INT(pthread_create(&t[i], NULL, sessions_test_writer, path), 0);
+	for (int i = 0; i < GROUP_THREADS; i++) {
+		void *failures;
+		CHECK_INT(pthread_join(t[i], &failures), 0);
+		CHECK(failures == NULL);
+	}
+	store_close(st);
+	st = sessions_test_open();
+	struct store_profile *ps;
+	size_t n;
+	CHECK_INT(store_profiles_list(st, &ps, &n), 0);
+	CHECK_INT(n, GROUP_THREADS * GROUP_COMMITS);
+	store_profiles_free(ps, n);
+	store_close(st);
+	free(path);
 }
