@@ -228,8 +228,9 @@ test('a shell session opens in the page and runs a command', { timeout: 180000 }
 test('a session near its end warns and offers to extend', { timeout: 120000 }, async () => {
 	// Ten minutes of lifetime: inside the 15 minutes the page warns in.
 	const r = await apiAs(user, 'POST', '/sessions', { profile: 'shell', name: 'brief', lifetime_s: 600 });
-	assert.equal(r.status, 201, await r.text());
-	const s = await r.json();
+	const body = await r.text();
+	assert.equal(r.status, 201, body);
+	const s = JSON.parse(body);
 	const { context, page } = await pageNew();
 	await loginThroughPage(page, USER, PASSWORD);
 	await page.locator('[data-testid="user-menu"]').waitFor();
