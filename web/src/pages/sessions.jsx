@@ -1,8 +1,8 @@
 // pages/sessions.jsx — interactive sessions (docs/workspace.md; the API
-// in docs/api.md): launch a Jupyter Notebook, TensorBoard or a shell from
-// a profile, follow it through the queue and its start until it answers,
-// open it, extend it before its time is up, stop it; and the sessions
-// that have ended.
+// in docs/sessions.md): launch a Jupyter Notebook, TensorBoard or a shell
+// from a profile, follow it through the queue and its start until it
+// answers, open it, extend it before its time is up, stop it; and the
+// sessions that have ended.
 //
 // A session opens at its url (/s/ID/..., kaon's proxy) in a new tab, by
 // a link the user clicks: browsers block a tab opened later from a

@@ -1,7 +1,7 @@
 // workspace/sessions.js — interactive sessions as the pages show them:
 // which states are live, what a session waits for in words, how it
 // ended, how long it has left, where it opens, and the launch form's
-// remembered choice. The objects are the API's (docs/api.md).
+// remembered choice. The objects are the API's (docs/sessions.md).
 import { fmtDuration, fmtMem } from '../format.js';
 import { clock } from './jobs.js';
 
@@ -105,6 +105,8 @@ export function endText(s) {
 			return s.idle_timeout_s ? `was stopped after ${fmtDuration(s.idle_timeout_s)} without use` : 'was stopped for being idle';
 		case 'expired':
 			return 'reached its time limit';
+		case 'exited':
+			return 'ended: its service exited by itself';
 		case 'failed':
 			return 'failed';
 		default:
@@ -127,7 +129,8 @@ export function endText(s) {
 	}
 }
 
-// Beside the badge of how it ended (stopped, idle, expired, failed): the
+// Beside the badge of how it ended (stopped, idle, expired, exited,
+// failed): the
 // detail the badge does not say.
 export function endDetail(s) {
 	switch (s.end_reason) {
@@ -137,6 +140,8 @@ export function endDetail(s) {
 			return s.idle_timeout_s ? `no use for ${fmtDuration(s.idle_timeout_s)}` : '';
 		case 'expired':
 			return 'reached its time limit';
+		case 'exited':
+			return 'its service ended by itself';
 		case 'failed':
 			return 'its job output says why';
 		default:
