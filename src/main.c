@@ -34,6 +34,11 @@ static const struct main_verb main_verbs[] = {
 	{ "queue", cli_queue, "queue [--json]         every pending and running job" },
 	{ "nodes", cli_nodes, "nodes [--json]         CPUs, memory and GPUs, and who holds them" },
 	{ "share", cli_share, "share [--json]         fair-share usage and priority factors" },
+	{ "profiles", cli_profiles, "profiles [--json]      the session profiles you may launch" },
+	{ "sessions", cli_sessions, "sessions [--ended] [--json]  your interactive sessions" },
+	{ "open", cli_open, "open PROFILE|ID|NAME [--name N] [--folder F]  start or open a session" },
+	{ "stop", cli_stop, "stop ID|NAME...        stop sessions" },
+	{ "extend", cli_extend, "extend ID|NAME 2h      give a session more time" },
 	{ "admin", cli_admin, "admin users|groups ...  manage accounts (admins)\n"
 			      "  kaon admin --data DIR create-user|token ...  offline, no server" },
 	{ "session-shell", sessionshell_main, NULL },

@@ -12,7 +12,10 @@
 
 #include "server/http.h"
 
+struct inventory;
+struct store_group;
 struct store_job;
+struct store_profile;
 
 /* session.c */
 void api_login(struct http_req *req, struct http_resp *resp);
@@ -72,10 +75,32 @@ void api_terminals_get(struct http_req *req, struct http_resp *resp);
 void api_terminals_delete(struct http_req *req, struct http_resp *resp);
 void api_terminals_ws(struct http_req *req, struct http_resp *resp);
 
+/* profiles.c */
+void api_profiles_list(struct http_req *req, struct http_resp *resp);
+void api_profiles_create(struct http_req *req, struct http_resp *resp);
+void api_profiles_put(struct http_req *req, struct http_resp *resp);
+void api_profiles_delete(struct http_req *req, struct http_resp *resp);
+/* sessions.c */
+void api_sessions_create(struct http_req *req, struct http_resp *resp);
+void api_sessions_list(struct http_req *req, struct http_resp *resp);
+void api_sessions_get(struct http_req *req, struct http_resp *resp);
+void api_sessions_stop(struct http_req *req, struct http_resp *resp);
+void api_sessions_extend(struct http_req *req, struct http_resp *resp);
+
 /* A Unix time as an RFC 3339 UTC string, or null when t < 0. */
 json_t *api_time_json(int64_t t);
 /* A job as the API shows it; command and workdir only with details. */
 json_t *api_job_json(const struct store_job *j, bool details);
+/* A pending job's reason as the API spells it (text: in words), or null. */
+json_t *api_jobs_reason(const char *reason, bool text);
+/* Fit a profile to this machine and to the limits of group g (NULL: none):
+ * CPUs and memory beyond the machine shrink to it, as a group's job
+ * defaults do; max_lifetime_s beyond the group's wall time shrinks to it,
+ * and lifetime_s to that. 0, or -1 with *why when it cannot run for this
+ * group here at all (GPUs the machine lacks, resources over the group's
+ * limits). */
+int api_profiles_fit(struct store_profile *p, const struct inventory *inv,
+		     const struct store_group *g, char **why);
 /* Load the job named by the path's {id}; 0, or -1 after answering. */
 int api_jobs_load(struct http_req *req, struct http_resp *resp, struct store_job *j);
 

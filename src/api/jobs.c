@@ -64,7 +64,7 @@ static const struct {
 	{ "start_failed", "the job could not be started; see its stderr" },
 };
 
-static json_t *api_jobs_reason(const char *reason, bool text)
+json_t *api_jobs_reason(const char *reason, bool text)
 {
 	if (!reason)
 		return json_null();
@@ -123,6 +123,7 @@ json_t *api_job_json(const struct store_job *j, bool details)
 									 : json_null());
 	json_object_set_new(o, "signal", j->signal ? json_integer(j->signal) : json_null());
 	json_object_set_new(o, "allocated", alloc);
+	json_object_set_new(o, "kind", json_string(j->kind ? j->kind : "batch"));
 	return o;
 }
 

@@ -28,5 +28,10 @@ int cli_release(int argc, char **argv); /* jobs.c */
 int cli_logs(int argc, char **argv);    /* logs.c */
 int cli_nodes(int argc, char **argv);   /* cluster.c */
 int cli_share(int argc, char **argv);   /* cluster.c */
+int cli_profiles(int argc, char **argv); /* sessions.c */
+int cli_sessions(int argc, char **argv); /* sessions.c */
+int cli_open(int argc, char **argv);     /* sessions.c */
+int cli_stop(int argc, char **argv);     /* sessions.c */
+int cli_extend(int argc, char **argv);   /* sessions.c */
 
 #endif

@@ -58,6 +58,16 @@ static const struct config_key config_keys[] = {
 	INT("terminal", "grace_s", term_grace_s, 1, (int64_t)366 * 86400),
 	INT("terminal", "idle_s", term_idle_s, 0, (int64_t)366 * 86400),
 	INT("terminal", "scrollback_kib", term_scrollback_kib, 4, 64 * 1024),
+	INT("sessions", "check_s", sessions_check_s, 1, 3600),
+	INT("sessions", "start_timeout_s", sessions_start_timeout_s, 5, 86400),
+};
+
+/* What a [profile NAME] section may hold; the values are checked by
+ * server/profiles.c, which knows what each means. */
+static const char *const config_profile_keys[] = {
+	"title",	  "description",    "kind",	      "command", "env",
+	"requires",	  "cpus",	    "mem_mb",	      "gpus",	 "lifetime_s",
+	"max_lifetime_s", "idle_timeout_s", "groups",	      "position",
 };
 
 void config_defaults(struct config *c)
@@ -91,11 +101,59 @@ void config_defaults(struct config *c)
 	c->term_grace_s = 3600;
 	c->term_idle_s = 0;
 	c->term_scrollback_kib = 256;
+	c->sessions_check_s = 10;
+	c->sessions_start_timeout_s = 300;
+}
+
+/* A key of section "profile NAME": kept as text, a repeated key replacing
+ * the earlier value (as for every other setting). */
+static int config_set_profile(struct config *c, const char *name, const char *key,
+			      const char *value, char **cause)
+{
+	size_t k;
+	for (k = 0; k < sizeof config_profile_keys / sizeof config_profile_keys[0]; k++)
+		if (strcmp(config_profile_keys[k], key) == 0)
+			break;
+	if (k == sizeof config_profile_keys / sizeof config_profile_keys[0]) {
+		*cause = xasprintf("unknown setting [profile %s] %s", name, key);
+		return -1;
+	}
+	struct config_profile *p = NULL;
+	for (size_t i = 0; i < c->nprofiles; i++)
+		if (strcmp(c->profiles[i].name, name) == 0)
+			p = &c->profiles[i];
+	if (!p) {
+		c->profiles = xrealloc(c->profiles, (c->nprofiles + 1) * sizeof *c->profiles);
+		p = &c->profiles[c->nprofiles++];
+		memset(p, 0, sizeof *p);
+		p->name = xstrdup(name);
+	}
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->keys[i], key) == 0) {
+			free(p->values[i]);
+			p->values[i] = xstrdup(value);
+			return 0;
+		}
+	p->keys = xrealloc(p->keys, (p->n + 1) * sizeof *p->keys);
+	p->values = xrealloc(p->values, (p->n + 1) * sizeof *p->values);
+	p->keys[p->n] = xstrdup(key);
+	p->values[p->n++] = xstrdup(value);
+	return 0;
+}
+
+const char *config_profile_get(const struct config_profile *p, const char *key)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->keys[i], key) == 0)
+			return p->values[i];
+	return NULL;
 }
 
 int config_set(struct config *c, const char *section, const char *key, const char *value,
 	       char **cause)
 {
+	if (strncmp(section, "profile ", 8) == 0)
+		return config_set_profile(c, section + 8, key, value, cause);
 	for (size_t i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++) {
 		const struct config_key *k = &config_keys[i];
 		if (strcmp(k->section, section) != 0 || strcmp(k->key, key) != 0)
@@ -178,5 +236,16 @@ void config_clear(struct config *c)
 	for (size_t i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++)
 		if (config_keys[i].type == CONFIG_STR)
 			free(*(char **)((char *)c + config_keys[i].offset));
+	for (size_t i = 0; i < c->nprofiles; i++) {
+		struct config_profile *p = &c->profiles[i];
+		for (size_t k = 0; k < p->n; k++) {
+			free(p->keys[k]);
+			free(p->values[k]);
+		}
+		free(p->keys);
+		free(p->values);
+		free(p->name);
+	}
+	free(c->profiles);
 	memset(c, 0, sizeof *c);
 }

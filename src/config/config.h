@@ -11,6 +11,12 @@
  *              grace_s, max_array
  *   [files]    quota_mib, min_free_mib, upload_ttl_s, shared_root
  *   [terminal] grace_s, idle_s, scrollback_kib
+ *   [sessions] check_s, start_timeout_s
+ *   [profile NAME]  one interactive-session profile per section: title,
+ *              description, kind, command, env, requires, cpus, mem_mb,
+ *              gpus, lifetime_s, max_lifetime_s, idle_timeout_s, groups,
+ *              position. Kept here as text; server/profiles.c checks them
+ *              (they need the store: groups must exist) at start.
  *
  * docs/config.md describes each key; keep it in step with config_keys[].
  */
@@ -19,6 +25,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* The keys of one [profile NAME] section, as written. */
+struct config_profile {
+	char *name;
+	char **keys, **values;
+	size_t n;
+};
 
 struct config {
 	/* [server] */
@@ -59,6 +72,12 @@ struct config {
 	int64_t term_grace_s;        /* a terminal with no client lives this long */
 	int64_t term_idle_s;         /* no input or output this long ends it; 0: never */
 	int64_t term_scrollback_kib; /* output kept per terminal for reattaching */
+	/* [sessions] */
+	int64_t sessions_check_s; /* the sessions monitor's idle-culling period */
+	int64_t sessions_start_timeout_s; /* a session's service must answer within this */
+	/* [profile NAME] sections, in file order */
+	struct config_profile *profiles;
+	size_t nprofiles;
 };
 
 void config_defaults(struct config *c);
@@ -67,6 +86,8 @@ int config_load_file(struct config *c, const char *path, char **cause);
 /* Set one value by section and key, as the file would; 0 or -1. */
 int config_set(struct config *c, const char *section, const char *key, const char *value,
 	       char **cause);
+/* The value of key in a [profile NAME] section, or NULL. */
+const char *config_profile_get(const struct config_profile *p, const char *key);
 /* Derive what depends on other settings (absolute data dir, home root). */
 int config_finish(struct config *c, char **cause);
 void config_clear(struct config *c);

@@ -21,6 +21,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -431,6 +432,97 @@ shutdown:
 close:
 	dlclose(nv.lib);
 	return next;
+}
+
+/* --- per-process utilisation ------------------------------------------------ */
+
+/* nvmlProcessUtilizationSample_t. */
+struct inventory_nvml_sample {
+	unsigned int pid;
+	unsigned long long timestamp; /* microseconds */
+	unsigned int sm_util, mem_util, enc_util, dec_util;
+};
+enum { INVENTORY_NVML_NOT_FOUND = 6, INVENTORY_NVML_INSUFFICIENT_SIZE = 7,
+       INVENTORY_BUSY_MAX_SAMPLES = 4096 };
+
+/* NVML kept open for the utilisation queries: discovery opens and closes
+ * it once, but these come every few seconds for as long as sessions run. */
+static struct {
+	pthread_mutex_t lock;
+	int state; /* 0: not tried yet, 1: open, -1: unavailable */
+	void *lib;
+	int (*init)(void);
+	int (*get_count)(unsigned int *count);
+	int (*get_handle)(unsigned int index, struct inventory_nvml_device **device);
+	int (*get_util)(struct inventory_nvml_device *device, struct inventory_nvml_sample *samples,
+			unsigned int *count, unsigned long long since_us);
+} inventory_busy = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int inventory_busy_open(void)
+{
+	const char *libname = getenv("KAON_NVML_LIBRARY");
+	if (libname && (!*libname || strcmp(libname, "none") == 0))
+		return -1;
+	inventory_busy.lib = dlopen(libname ? libname : INVENTORY_NVML_DEFAULT, RTLD_NOW | RTLD_LOCAL);
+	if (!inventory_busy.lib)
+		return -1;
+	static const struct {
+		const char *name;
+		size_t offset;
+	} syms[] = {
+		{ "nvmlInit_v2", offsetof(__typeof__(inventory_busy), init) },
+		{ "nvmlDeviceGetCount_v2", offsetof(__typeof__(inventory_busy), get_count) },
+		{ "nvmlDeviceGetHandleByIndex_v2", offsetof(__typeof__(inventory_busy), get_handle) },
+		{ "nvmlDeviceGetProcessUtilization", offsetof(__typeof__(inventory_busy), get_util) },
+	};
+	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+		void *sym = dlsym(inventory_busy.lib, syms[i].name);
+		if (!sym) {
+			log_info("inventory: NVML has no %s: GPU use does not count against idle "
+				 "culling",
+				 syms[i].name);
+			return -1;
+		}
+		memcpy((char *)&inventory_busy + syms[i].offset, &sym, sizeof sym);
+	}
+	/* nvmlInit counts references: this one stays for the daemon's life. */
+	if (inventory_busy.init() != INVENTORY_NVML_SUCCESS)
+		return -1;
+	return 0;
+}
+
+int inventory_gpu_busy_pids(uint64_t since_us, int *pids, size_t max)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&inventory_busy.lock);
+	if (inventory_busy.state == 0)
+		inventory_busy.state = inventory_busy_open() == 0 ? 1 : -1;
+	unsigned int count = 0;
+	if (inventory_busy.state != 1 || inventory_busy.get_count(&count) != INVENTORY_NVML_SUCCESS)
+		count = 0;
+	struct inventory_nvml_sample *samples = NULL;
+	for (unsigned int d = 0; d < count && d < INVENTORY_MAX_GPUS; d++) {
+		struct inventory_nvml_device *dev = NULL;
+		if (inventory_busy.get_handle(d, &dev) != INVENTORY_NVML_SUCCESS)
+			continue;
+		/* First the number of samples, then the samples. */
+		unsigned int ns = 0;
+		int r = inventory_busy.get_util(dev, NULL, &ns, since_us);
+		if ((r != INVENTORY_NVML_SUCCESS && r != INVENTORY_NVML_INSUFFICIENT_SIZE) || ns == 0)
+			continue; /* NOT_FOUND: no samples since; others: not supported */
+		if (ns > INVENTORY_BUSY_MAX_SAMPLES)
+			ns = INVENTORY_BUSY_MAX_SAMPLES;
+		samples = xrealloc(samples, ns * sizeof *samples);
+		memset(samples, 0, ns * sizeof *samples);
+		if (inventory_busy.get_util(dev, samples, &ns, since_us) != INVENTORY_NVML_SUCCESS)
+			continue;
+		for (unsigned int i = 0; i < ns && n < max; i++)
+			if (samples[i].sm_util > 0 && samples[i].timestamp >= since_us)
+				pids[n++] = (int)samples[i].pid;
+	}
+	free(samples);
+	pthread_mutex_unlock(&inventory_busy.lock);
+	return (int)n;
 }
 
 /* --- fake GPUs and the summary --------------------------------------------- */

@@ -35,4 +35,12 @@ struct inventory {
 int inventory_discover(struct inventory *out, int fake_gpus, int cpus_reserved,
 		       int64_t mem_reserved_mb, char **cause);
 
+/* Pids of processes that used a real GPU's compute units since since_us
+ * (microseconds since the epoch), from NVML's per-process utilisation
+ * samples, into pids[0..max); returns how many. 0 without NVML (fake GPUs
+ * never count), or when the driver keeps no samples. NVML is opened on
+ * the first call and kept; callers are serialised by a lock. Sessions'
+ * idle culling uses it: work on a GPU is not idleness. */
+int inventory_gpu_busy_pids(uint64_t since_us, int *pids, size_t max);
+
 #endif

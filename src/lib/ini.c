@@ -27,6 +27,36 @@ static int ini_name_ok(const char *s, const char *e)
 	return 1;
 }
 
+/* A section header's name: one name, or two separated by blanks
+ * ("profile jupyter-big"), written to out as "first second". */
+static int ini_section(const char *s, const char *e, char out[INI_MAX_NAME])
+{
+	const char *sp = s;
+	while (sp < e && !isspace((unsigned char)*sp))
+		sp++;
+	if (sp == e) {
+		if (!ini_name_ok(s, e))
+			return -1;
+		memcpy(out, s, (size_t)(e - s));
+		out[e - s] = '\0';
+		return 0;
+	}
+	const char *s2 = sp;
+	while (s2 < e && isspace((unsigned char)*s2))
+		s2++;
+	const char *e2 = s2;
+	while (e2 < e && !isspace((unsigned char)*e2))
+		e2++;
+	size_t n1 = (size_t)(sp - s), n2 = (size_t)(e2 - s2);
+	if (e2 != e || !ini_name_ok(s, sp) || !ini_name_ok(s2, e2) || n1 + 1 + n2 >= INI_MAX_NAME)
+		return -1;
+	memcpy(out, s, n1);
+	out[n1] = ' ';
+	memcpy(out + n1 + 1, s2, n2);
+	out[n1 + 1 + n2] = '\0';
+	return 0;
+}
+
 int ini_parse(const char *text, size_t len, ini_handler handler, void *ctx, char **cause)
 {
 	char section[INI_MAX_NAME] = "";
@@ -57,12 +87,10 @@ int ini_parse(const char *text, size_t len, ini_handler handler, void *ctx, char
 			}
 			const char *ns = ls + 1, *ne = le - 1;
 			ini_trim(&ns, &ne);
-			if (!ini_name_ok(ns, ne)) {
+			if (ini_section(ns, ne, section) < 0) {
 				*cause = xasprintf("line %d: invalid section name", lineno);
 				return -1;
 			}
-			memcpy(section, ns, (size_t)(ne - ns));
-			section[ne - ns] = '\0';
 			continue;
 		}
 		const char *eq = memchr(ls, '=', (size_t)(le - ls));

@@ -3,6 +3,7 @@
  *
  *   # comment            ; comment
  *   [section]
+ *   [section name]       two words: the handler sees "section name"
  *   key = value          values keep inner spaces; quotes are not special
  *
  * The parser calls back once per key; the callback validates and returns

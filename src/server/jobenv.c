@@ -127,8 +127,7 @@ static void jobenv_envp(const struct store_job *j, const struct store_user *u, c
 {
 	size_t n = 0;
 	json_t *env = json_loads(j->env ? j->env : "{}", 0, NULL);
-	jobenv_push_base(&out->envp, &n, env, "PATH",
-			 "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin");
+	jobenv_push_base(&out->envp, &n, env, "PATH", JOBENV_PATH);
 	jobenv_push_base(&out->envp, &n, env, "HOME", u->home);
 	jobenv_push_base(&out->envp, &n, env, "USER", u->unix_user);
 	jobenv_push_base(&out->envp, &n, env, "LOGNAME", u->unix_user);

@@ -14,6 +14,9 @@
 
 #include "exec/executor.h"
 
+/* The PATH a job starts with (unless its submission sets its own). */
+#define JOBENV_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+
 struct inventory;
 struct server;
 struct store;

@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "identity/fsident.h"
 #include "lib/httpmsg.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -55,6 +56,7 @@
 #include "server/relay.h"
 #include "server/ws.h"
 #include "store/sessions.h"
+#include "store/users.h"
 
 enum {
 	PROXY_HEAD_INITIAL = 4096,
@@ -64,6 +66,7 @@ enum {
 	PROXY_IDLE_PER_SESSION = 8, /* idle backend connections kept per session */
 	PROXY_IDLE_MAX = 256,	    /* and in all */
 	PROXY_IDLE_MS = 15 * 1000,  /* and for how long */
+	PROXY_OWNER_MS = 60 * 1000, /* an owner's identity (groups) is read again after */
 };
 
 /* ---- per-session activity ------------------------------------------------------ */
@@ -75,6 +78,12 @@ struct proxy_stats {
 	struct relay_stats relay; /* WebSockets: open count, last byte */
 	_Atomic int64_t active_s; /* HTTP: last request or body chunk */
 	atomic_int requests;
+	/* The owner's file-system identity, for connecting to the socket:
+	 * cached (under proxy_table.lock), since loading it reads the group
+	 * database. */
+	bool have_owner;
+	int64_t owner_user, owner_ms;
+	struct fsident owner;
 	struct proxy_stats *next;
 };
 
@@ -241,6 +250,40 @@ static void proxy_pool_put(int64_t id, const char *addr, int fd)
 	}
 }
 
+/* ---- the owner's identity ----------------------------------------------------------- */
+
+/* A session's socket lives in a directory its owner controls, who could
+ * swap it for a link to any other socket of the machine: kaon connects
+ * with the owner's file-system identity (identity/fsident.h), so the
+ * kernel allows only what the owner could reach anyway. 0 with *out, or
+ * -errno (the user or its Unix account is gone). */
+static int proxy_owner(struct store *st, struct proxy_stats *s, int64_t user_id,
+		       struct fsident *out)
+{
+	int64_t now = proxy_now_ms();
+	pthread_mutex_lock(&proxy_table.lock);
+	bool hit = s->have_owner && s->owner_user == user_id && now - s->owner_ms < PROXY_OWNER_MS;
+	if (hit)
+		*out = s->owner;
+	pthread_mutex_unlock(&proxy_table.lock);
+	if (hit)
+		return 0;
+	struct store_user u = {0};
+	int rc = store_user_get_by_id(st, user_id, &u);
+	if (rc == 0)
+		rc = fsident_load(u.unix_user, (uid_t)u.uid, (gid_t)u.gid, out);
+	store_user_clear(&u);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&proxy_table.lock);
+	s->owner = *out;
+	s->owner_user = user_id;
+	s->owner_ms = now;
+	s->have_owner = true;
+	pthread_mutex_unlock(&proxy_table.lock);
+	return 0;
+}
+
 /* ---- one proxied request ----------------------------------------------------------- */
 
 enum proxy_body { PROXY_BODY_NONE, PROXY_BODY_LENGTH, PROXY_BODY_CHUNKED, PROXY_BODY_CLOSE };
@@ -255,6 +298,7 @@ struct proxy_conn {
 	bool reusable;	/* the answer was read exactly to its end: fd may go back */
 	bool extra;	/* the backend sent bytes past the end of its answer */
 	struct store_session_route route; /* for a resend on a new connection */
+	struct fsident owner;		  /* the same */
 	char *head;			  /* the request head, kept while a resend may be needed */
 	size_t head_len;
 	struct http_waker *waker;
@@ -434,7 +478,7 @@ static int proxy_content_length(const struct httpmsg_field *f, uint64_t *out)
 }
 
 static long proxy_next(void *ctx, struct store *st, char *buf, size_t len);
-static int proxy_connect(const struct store_session_route *r);
+static int proxy_connect(const struct store_session_route *r, const struct fsident *owner);
 static void proxy_upgraded(void *ctx, int fd, const char *extra, size_t extra_len,
 			   struct http_upgrade *up);
 
@@ -543,7 +587,7 @@ static int proxy_resend(struct proxy_conn *pc)
 	pc->reused = false;
 	pc->failed = false;
 	pc->failed_errno = 0;
-	pc->fd = proxy_connect(&pc->route);
+	pc->fd = proxy_connect(&pc->route, &pc->owner);
 	if (pc->fd < 0) {
 		pc->failed_errno = -pc->fd;
 		pc->failed = true;
@@ -843,9 +887,9 @@ static void proxy_addr(const struct store_session_route *r, char *out, size_t le
 /* A non-blocking connection to the backend: the fd, or -errno. A
  * connection still in progress (TCP) is fine: the first write waits for
  * it. */
-static int proxy_connect(const struct store_session_route *r)
+static int proxy_connect(const struct store_session_route *r, const struct fsident *owner)
 {
-	int fd;
+	int fd, rc;
 	if (r->socket[0]) {
 		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 		size_t n = strlen(r->socket);
@@ -855,10 +899,15 @@ static int proxy_connect(const struct store_session_route *r)
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return -errno;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-			int err = errno;
+		if ((rc = fsident_enter(owner)) < 0) {
 			close(fd);
-			return -err;
+			return rc;
+		}
+		rc = connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ? -errno : 0;
+		fsident_leave(owner);
+		if (rc < 0) {
+			close(fd);
+			return rc;
 		}
 		return fd;
 	}
@@ -1031,6 +1080,17 @@ void proxy_handle(struct http_req *req, struct http_resp *resp)
 		return;
 	}
 
+	struct proxy_stats *stats = proxy_stats_find(id, true);
+	struct fsident owner = {0};
+	rc = route.socket[0] ? proxy_owner(req->store, stats, route.user_id, &owner) : 0;
+	if (rc < 0) {
+		log_warn("proxy: session %" PRId64 ": no identity for its owner (user %" PRId64
+			 "): %s",
+			 id, route.user_id, strerror(-rc));
+		http_resp_error(resp, 502, "bad_gateway",
+				"session %" PRId64 ": its owner's account cannot be used", id);
+		return;
+	}
 	char addr[128];
 	proxy_addr(&route, addr, sizeof addr);
 	/* Only a request without a body can go again on a new connection,
@@ -1039,7 +1099,7 @@ void proxy_handle(struct http_req *req, struct http_resp *resp)
 	int fd = bodyless ? proxy_pool_take(id, addr) : -1;
 	bool reused = fd >= 0;
 	if (!reused)
-		fd = proxy_connect(&route);
+		fd = proxy_connect(&route, &owner);
 	if (fd < 0) {
 		log_warn("proxy: session %" PRId64 ": cannot connect to %s: %s", id, addr,
 			 strerror(-fd));
@@ -1056,11 +1116,12 @@ void proxy_handle(struct http_req *req, struct http_resp *resp)
 	pc->reused = reused;
 	pc->bodyless = bodyless;
 	pc->route = route;
+	pc->owner = owner;
 	pc->upgrade = ws;
 	pc->head_only = strcmp(req->method, "HEAD") == 0;
 	pc->chunked_up = !length && te && httpmsg_has_token(te, strlen(te), "chunked");
 	pc->body = PROXY_BODY_NONE;
-	pc->stats = proxy_stats_find(id, true);
+	pc->stats = stats;
 	atomic_fetch_add(&pc->stats->requests, 1);
 	proxy_touch(pc);
 	pc->waker = http_req_waker(req);

@@ -30,6 +30,7 @@
 #include "server/http.h"
 #include "server/jobenv.h"
 #include "server/server.h"
+#include "server/sessionmon.h"
 #include "store/db.h"
 #include "store/groups.h"
 #include "store/jobs.h"
@@ -116,7 +117,7 @@ static bool scheduler_said_ended(const struct scheduler *s, int64_t id)
 static int scheduler_collect_ends(struct scheduler *s, struct store_job *jobs, size_t n, int64_t now)
 {
 	int ended = 0;
-	bool in_tx = false;
+	bool in_tx = false, session_ended = false;
 	bool sweep = s->sweep || now != s->last_sweep;
 	if (sweep) {
 		s->sweep = false;
@@ -142,6 +143,8 @@ static int scheduler_collect_ends(struct scheduler *s, struct store_job *jobs, s
 			scheduler_charge(s, j, end, now);
 		log_info("job %lld ended: %s (exit %d, signal %d)", (long long)j->id, state, es.exit_code,
 			 es.signal);
+		if (j->kind && strcmp(j->kind, "session") == 0)
+			session_ended = true;
 		free(j->state);
 		j->state = xstrdup(state);
 		ended++;
@@ -151,6 +154,10 @@ static int scheduler_collect_ends(struct scheduler *s, struct store_job *jobs, s
 		s->sweep = true; /* try them all again next pass */
 		return 0;
 	}
+	/* A session's end reason is the monitor's to record: now, not at
+	 * its next check. */
+	if (session_ended)
+		sessionmon_kick(s->srv);
 	s->nended = 0;
 	return ended;
 }
@@ -372,6 +379,9 @@ static void scheduler_launch_finish(struct scheduler *s, struct scheduler_launch
 			log_info("job %lld started for %s (%d cpus, %lld MiB, gpus [%s])",
 				 (long long)j->id, j->username, j->cpus, (long long)j->mem_mb,
 				 l->gpus);
+			/* A session's backend is probed from its start on. */
+			if (j->kind && strcmp(j->kind, "session") == 0)
+				sessionmon_kick(s->srv);
 		}
 	}
 	free(l->cause);

@@ -26,8 +26,10 @@
 #include "exec/zygote.h"
 #include "server/http.h"
 #include "server/libexec.h"
+#include "server/profiles.h"
 #include "server/proxy.h"
 #include "server/scheduler.h"
+#include "server/sessionmon.h"
 #include "server/terminal.h"
 #include "store/credentials.h"
 #include "store/db.h"
@@ -63,12 +65,16 @@ static int server_prepare(struct config *cfg, struct store **st, bool *first_sta
 	if (rc < 0)
 		return -1;
 	rc = accounts_bootstrap(*st, cfg, cause);
+	if (rc >= 0) {
+		*first_start = rc == 1;
+		/* After the accounts: config profiles may name the groups. */
+		rc = profiles_seed(*st, cfg, cause);
+	}
 	if (rc < 0) {
 		store_close(*st);
 		*st = NULL;
 		return -1;
 	}
-	*first_start = rc == 1;
 	return 0;
 }
 
@@ -122,7 +128,7 @@ int server_run(struct config *cfg)
 	if (exec_local_init(cfg->data_dir, &cause) < 0 || zygote_start(&cause) < 0 ||
 	    inventory_discover(&srv.inv, (int)cfg->fake_gpus, (int)cfg->cpus_reserved,
 			       cfg->mem_reserved_mb, &cause) < 0 ||
-	    scheduler_start(&srv, &cause) < 0 ||
+	    scheduler_start(&srv, &cause) < 0 || sessionmon_start(&srv, &cause) < 0 ||
 	    terminal_start(&srv, &cause) < 0 || proxy_start(&srv, &cause) < 0) {
 		log_error("server: %s", cause);
 		free(cause);
@@ -158,6 +164,7 @@ out:
 	terminal_stop(&srv);
 	proxy_stop(&srv);
 	terminal_free(&srv);
+	sessionmon_stop(&srv);
 	scheduler_stop(&srv);
 	zygote_stop();
 	ratelimit_free(srv.login_user_limit);

@@ -16,6 +16,7 @@
 struct config;
 struct ratelimit;
 struct scheduler;
+struct sessionmon;
 struct terminals;
 
 struct server {
@@ -27,6 +28,7 @@ struct server {
 	struct inventory inv;     /* this machine, discovered at start */
 	struct scheduler *sched;  /* owned by scheduler.c */
 	struct terminals *terms;  /* owned by terminal.c */
+	struct sessionmon *smon;  /* owned by sessionmon.c */
 	void *http;            /* owned by http.c */
 	char *tls_material[2]; /* certificate and key PEM, owned by http.c */
 };

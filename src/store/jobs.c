@@ -13,7 +13,7 @@
 	"id, user_id, username, group_name, name, command, script, workdir, env, cpus, mem_mb, gpus," \
 	" walltime_s, array_id, array_index, array_limit, after, hold, state, reason, priority,"      \
 	" est_start, submit_time, start_time, end_time, exit_code, signal, node, alloc_gpus,"         \
-	" cpu_seconds, max_rss_kb"
+	" cpu_seconds, max_rss_kb, kind"
 
 void store_job_clear(struct store_job *j)
 {
@@ -29,6 +29,7 @@ void store_job_clear(struct store_job *j)
 	free(j->reason);
 	free(j->node);
 	free(j->alloc_gpus);
+	free(j->kind);
 	memset(j, 0, sizeof *j);
 }
 
@@ -84,6 +85,7 @@ static void store_jobs_row(struct store_q *q, struct store_job *j)
 	j->alloc_gpus = store_jobs_text(q, 28);
 	j->cpu_seconds = store_col_real(q, 29);
 	j->max_rss_kb = store_jobs_opt(q, 30, -1);
+	j->kind = store_jobs_text(q, 31);
 }
 
 static int store_jobs_collect(struct store_q *q, struct store_job **out, size_t *n)
@@ -114,8 +116,8 @@ int store_job_insert(struct store *st, struct store_job *j)
 	static const char sql[] =
 		"INSERT INTO jobs (user_id, username, group_name, name, command, script, workdir, env,"
 		" cpus, mem_mb, gpus, walltime_s, array_id, array_index, array_limit, after, hold,"
-		" state, submit_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-		" ?14, ?15, ?16, ?17, 'pending', ?18)";
+		" state, submit_time, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		" ?13, ?14, ?15, ?16, ?17, 'pending', ?18, ?19)";
 	static const char fix_array[] = "UPDATE jobs SET array_id = id WHERE id = ?1";
 	struct store_q *q = store_q(st, sql);
 	if (j->submit_time <= 0)
@@ -144,6 +146,7 @@ int store_job_insert(struct store *st, struct store_job *j)
 	store_q_text(q, 16, j->after ? j->after : "[]");
 	store_q_int(q, 17, j->hold);
 	store_q_int(q, 18, j->submit_time);
+	store_q_text(q, 19, j->kind ? j->kind : "batch");
 	int rc = store_q_exec(q);
 	if (rc < 0)
 		return rc;
@@ -178,7 +181,7 @@ int store_jobs_live(struct store *st, struct store_job **out, size_t *n)
 		"SELECT id, user_id, username, group_name, name, NULL, NULL, NULL, NULL, cpus, mem_mb,"
 		" gpus, walltime_s, array_id, array_index, array_limit, after, hold, state, reason,"
 		" priority, est_start, submit_time, start_time, end_time, exit_code, signal, node,"
-		" alloc_gpus, cpu_seconds, max_rss_kb"
+		" alloc_gpus, cpu_seconds, max_rss_kb, kind"
 		" FROM jobs WHERE state IN ('pending', 'running') ORDER BY id";
 	return store_jobs_collect(store_q(st, sql), out, n);
 }
@@ -315,6 +318,44 @@ int store_job_cancel_pending(struct store *st, int64_t id, const char *reason, i
 	store_q_text(q, 2, reason);
 	store_q_int(q, 3, now);
 	return store_jobs_changed_one(st, store_q_exec(q));
+}
+
+int store_job_set_launch(struct store *st, int64_t id, const char *command, const char *env)
+{
+	static const char sql[] = "UPDATE jobs SET command = ?2, env = ?3 WHERE id = ?1";
+	struct store_q *q = store_q(st, sql);
+	store_q_int(q, 1, id);
+	store_q_text(q, 2, command);
+	store_q_text(q, 3, env ? env : "{}");
+	return store_jobs_changed_one(st, store_q_exec(q));
+}
+
+int store_job_set_walltime(struct store *st, int64_t id, int64_t walltime_s)
+{
+	static const char sql[] = "UPDATE jobs SET walltime_s = ?2"
+				  " WHERE id = ?1 AND state IN ('pending', 'running')";
+	struct store_q *q = store_q(st, sql);
+	store_q_int(q, 1, id);
+	store_q_int(q, 2, walltime_s);
+	return store_jobs_changed_one(st, store_q_exec(q));
+}
+
+int store_job_queue_position(struct store *st, int64_t id, int64_t *position)
+{
+	/* The policy's sort (sched/policy.c, sched_rank_cmp) on the stored
+	 * priorities; only pending jobs, through the partial index. */
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM jobs o WHERE o.state = 'pending' AND"
+		" (o.priority > me.priority OR (o.priority = me.priority AND"
+		" (o.submit_time < me.submit_time OR (o.submit_time = me.submit_time AND"
+		" o.id < me.id))))) + 1 FROM jobs me WHERE me.id = ?1 AND me.state = 'pending'";
+	struct store_q *q = store_q(st, sql);
+	store_q_int(q, 1, id);
+	int rc = store_q_step(q);
+	if (rc == STORE_ROW)
+		*position = store_col_int(q, 0);
+	store_q_done(q);
+	return rc == STORE_ROW ? 0 : rc == STORE_DONE ? -ENOENT : rc;
 }
 
 int store_job_plan(struct store *st, int64_t id, const char *reason, double priority,

@@ -45,6 +45,7 @@ struct store_job {
 	char *alloc_gpus; /* "0,1" or NULL */
 	double cpu_seconds;
 	int64_t max_rss_kb;
+	char *kind;    /* batch, session; NULL on insert means batch */
 };
 
 void store_job_clear(struct store_job *j);
@@ -76,6 +77,16 @@ int store_job_end(struct store *st, int64_t id, const char *state, const char *r
 /* Pending → cancelled, only if still pending (-ENOENT otherwise, e.g.
  * when the scheduler started it meanwhile). */
 int store_job_cancel_pending(struct store *st, int64_t id, const char *reason, int64_t now);
+/* A job's command and environment, rewritten inside the transaction that
+ * inserted it: a session's argv and env hold its own id (base URL, socket
+ * path), known only once the row exists. command is a JSON array. */
+int store_job_set_launch(struct store *st, int64_t id, const char *command, const char *env);
+/* A live job's wall time (session extension); -ENOENT when it has ended. */
+int store_job_set_walltime(struct store *st, int64_t id, int64_t walltime_s);
+/* Rank (1 = next) of a pending job in the scheduler's order: priority as
+ * last planned, highest first, then submit time, then id. -ENOENT when
+ * the job is not pending. */
+int store_job_queue_position(struct store *st, int64_t id, int64_t *position);
 /* Update a pending job's reason, priority and estimated start. */
 int store_job_plan(struct store *st, int64_t id, const char *reason, double priority,
 		   int64_t est_start);

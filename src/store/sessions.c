@@ -302,6 +302,43 @@ int store_session_find_live(struct store *st, int64_t user_id, const char *name,
 	return rc == STORE_ROW ? 0 : rc == STORE_DONE ? -ENOENT : rc;
 }
 
+int store_sessions_count_live(struct store *st, int64_t user_id, int64_t *n)
+{
+	static const char sql[] = "SELECT count(*) FROM sessions s JOIN jobs j ON j.id = s.job_id"
+				  " WHERE s.user_id = ?1 AND j.state IN ('pending', 'running')";
+	struct store_q *q = store_q(st, sql);
+	store_q_int(q, 1, user_id);
+	int rc = store_q_step(q);
+	if (rc == STORE_ROW)
+		*n = store_col_int(q, 0);
+	store_q_done(q);
+	return rc == STORE_ROW ? 0 : rc == STORE_DONE ? -EIO : rc;
+}
+
+int store_sessions_unsettled(struct store *st, struct store_session **out, size_t *n)
+{
+	/* Settled sessions (ended, reason recorded) pile up over the years;
+	 * the monitor reads this every few seconds, so it asks for the few
+	 * that are not. */
+	static const char sql[] = "SELECT " SESSION_COLS " FROM sessions s JOIN jobs j"
+				  " ON j.id = s.job_id WHERE s.end_reason IS NULL"
+				  " OR j.state IN ('pending', 'running') ORDER BY s.job_id";
+	struct store_q *q = store_q(st, sql);
+	struct store_session *ss = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+	while ((rc = store_q_step(q)) == STORE_ROW)
+		store_sessions_row(q, store_sessions_push((void **)&ss, sizeof *ss, &count, &cap));
+	store_q_done(q);
+	if (rc < 0) {
+		store_sessions_free(ss, count);
+		return rc;
+	}
+	*out = ss;
+	*n = count;
+	return 0;
+}
+
 static int store_sessions_set_int(struct store *st, const char *sql, int64_t job_id, int64_t v)
 {
 	struct store_q *q = store_q(st, sql);

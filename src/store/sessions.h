@@ -90,6 +90,11 @@ int store_sessions_list(struct store *st, int64_t user_id, bool live_only,
 /* Live sessions of a user with this name (names are unique among live
  * sessions of one user): 0 and *job_id, or -ENOENT. */
 int store_session_find_live(struct store *st, int64_t user_id, const char *name, int64_t *job_id);
+/* How many pending or running sessions the user has. */
+int store_sessions_count_live(struct store *st, int64_t user_id, int64_t *n);
+/* What the sessions monitor looks after: every session whose job is live,
+ * or has ended with no end_reason recorded yet. Oldest first. */
+int store_sessions_unsettled(struct store *st, struct store_session **out, size_t *n);
 int store_session_set_ready(struct store *st, int64_t job_id, int64_t ready_at);
 int store_session_set_activity(struct store *st, int64_t job_id, int64_t when);
 int store_session_set_end_reason(struct store *st, int64_t job_id, const char *reason);

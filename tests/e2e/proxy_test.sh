@@ -89,9 +89,10 @@ sleep_job && S_UNIX=$JOB
 sleep_job && S_TCP=$JOB
 sleep_job && S_STARTING=$JOB
 sleep_job && S_DEAD=$JOB
+sleep_job && S_LINK=$JOB
 sleep_job true && S_PENDING=$JOB
 sleep_job && S_ENDED=$JOB
-for j in $S_UNIX $S_TCP $S_STARTING $S_DEAD $S_ENDED; do
+for j in $S_UNIX $S_TCP $S_STARTING $S_DEAD $S_LINK $S_ENDED; do
 	check_job_ends "$j" running "session job $j runs"
 done
 api POST "/api/v1/jobs/$S_ENDED/cancel"
@@ -101,11 +102,18 @@ SECRET=secret-$RUN_ID-$RANDOM$RANDOM
 SOCK=$T/backend.sock
 TPORT=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 backend unix "$SECRET" --unix "$SOCK" --base "/s/$S_UNIX/" || { fail "backend on a unix socket"; finish; }
+# A session's socket is its owner's (kaon connects with the owner's
+# file-system identity); root's own socket, which alice cannot open, is
+# what a link in her session's place would point at.
+[ "$(id -u)" = 0 ] && chown "$ALICE" "$SOCK"
+backend rootonly "$SECRET" --unix "$T/root.sock" --base "/s/$S_LINK/" || { fail "a root-only backend"; finish; }
+ln -s "$T/root.sock" "$T/link.sock"
 backend tcp "$SECRET" --port "$TPORT" --base "/s/$S_TCP/" || { fail "backend on port $TPORT"; finish; }
 session "$S_UNIX" "$SECRET" "$SOCK" "" 1
 session "$S_TCP" "$SECRET" "" "$TPORT" 1
 session "$S_STARTING" "$SECRET" "$SOCK" "" 0
 session "$S_DEAD" "$SECRET" "$T/nobody-listens.sock" "" 1
+session "$S_LINK" "$SECRET" "$T/link.sock" "" 1
 session "$S_PENDING" "$SECRET" "$SOCK" "" 0
 session "$S_ENDED" "$SECRET" "$SOCK" "" 1
 
@@ -149,6 +157,13 @@ check_error 410 session_ended "an ended session -> 410"
 api GET "/s/$S_DEAD/"
 check_error 502 bad_gateway "a backend that does not listen -> 502"
 check_jq '.error.message | contains("does not take connections")' "... saying why"
+if [ "$(id -u)" = 0 ]; then
+	api GET "/s/$S_LINK/"
+	check_error 502 bad_gateway "a session socket linked to one its owner may not open -> 502 (connected as the owner)"
+	check_jq '.error.message | contains("Permission denied")' "... refused by the kernel"
+else
+	skip "the owner's identity for the socket (needs root)"
+fi
 api GET "/s/$S_UNIX?x=1"
 check_status 301 "/s/ID without the slash -> 301"
 check_header Location "^/s/$S_UNIX/\\?x=1\$" "... to /s/ID/, query kept"

@@ -89,7 +89,16 @@ static const char inventory_test_stub_src[] =
     "int nvmlDeviceGetMemoryInfo(void *d, struct mem *m)\n"
     "{ m->total = (unsigned long long)(unsigned long)d << 30; m->free = m->total;\n"
     "  m->used = 0; return 0; }\n"
-    "const char *nvmlErrorString(int r) { return r == 15 ? \"GPU is lost\" : \"stub error\"; }\n";
+    "const char *nvmlErrorString(int r) { return r == 15 ? \"GPU is lost\" : \"stub error\"; }\n"
+    "struct sample { unsigned int pid; unsigned long long ts; unsigned int sm, mem, enc, dec; };\n"
+    "int nvmlDeviceGetProcessUtilization(void *d, struct sample *s, unsigned int *n,\n"
+    "                                    unsigned long long since)\n"
+    "{ int pid = env(\"STUB_NVML_BUSY_PID\", 0);\n"
+    "  if ((unsigned long)d != 2 || !pid) return 6;\n"
+    "  if (!s || *n < 2) { *n = 2; return 7; }\n"
+    "  s[0].pid = 4242; s[0].ts = since + 1; s[0].sm = 0; s[0].mem = 5;\n"
+    "  s[1].pid = (unsigned int)pid; s[1].ts = since + 2; s[1].sm = 30;\n"
+    "  *n = 2; return 0; }\n";
 
 /* Build the stub NVML (with extra cc flag `define`, or NULL) and point
  * KAON_NVML_LIBRARY at it; skips when there is no C compiler. */
@@ -455,4 +464,27 @@ TEST(inventory_nvml_stub_missing_symbol_means_no_gpus)
 	CHECK_INT(inv.ngpus, 0);
 	CHECK(strstr(log, "has no nvmlDeviceGetUUID") != NULL);
 	free(log);
+}
+
+/* --- per-process utilisation --------------------------------------------------- */
+
+TEST(inventory_gpu_busy_pids_reads_nvml_samples)
+{
+	inventory_test_stub(NULL);
+	int pids[8];
+	/* No samples anywhere: nobody is busy. */
+	CHECK_INT(inventory_gpu_busy_pids(1000, pids, 8), 0);
+	/* The stub's second GPU reports an idle pid (memory only) and a busy
+	 * one; only the one using its compute units counts. */
+	CHECK_INT(setenv("STUB_NVML_BUSY_PID", "31337", 1), 0);
+	CHECK_INT(inventory_gpu_busy_pids(1000, pids, 8), 1);
+	CHECK_INT(pids[0], 31337);
+	CHECK_INT(inventory_gpu_busy_pids(1000, pids, 0), 0);
+}
+
+TEST(inventory_gpu_busy_pids_without_nvml_is_none)
+{
+	CHECK_INT(setenv("KAON_NVML_LIBRARY", "none", 1), 0);
+	int pids[4];
+	CHECK_INT(inventory_gpu_busy_pids(0, pids, 4), 0);
 }

@@ -31,7 +31,7 @@ TEST(ini_parses_sections_comments_and_spaces)
 
 TEST(ini_reports_the_line_of_an_error)
 {
-	const char *bad[] = { "[server\n", "a = 1\nnovalue\n", "[bad name]\n", " = x\n" };
+	const char *bad[] = { "[server\n", "a = 1\nnovalue\n", "[bad name here]\n", " = x\n" };
 	const char *want[] = { "line 1:", "line 2:", "line 1:", "line 1:" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct ini_seen seen = { "" };
@@ -40,6 +40,18 @@ TEST(ini_reports_the_line_of_an_error)
 		CHECK(cause && strncmp(cause, want[i], strlen(want[i])) == 0);
 		free(cause);
 	}
+}
+
+TEST(ini_takes_two_word_sections)
+{
+	const char text[] = "[profile   big-one]\ncpus = 4\n[ profile x ]\na = b\n";
+	struct ini_seen seen = { "" };
+	char *cause = NULL;
+	CHECK_INT(ini_parse(text, strlen(text), ini_test_collect, &seen, &cause), 0);
+	CHECK_STR(seen.text, "[profile big-one]cpus=4;[profile x]a=b;");
+	const char bad[] = "[profile bad!]\n";
+	CHECK_INT(ini_parse(bad, strlen(bad), ini_test_collect, &seen, &cause), -1);
+	free(cause);
 }
 
 TEST(ini_refuses_nul_bytes)

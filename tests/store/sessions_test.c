@@ -139,6 +139,119 @@ TEST(store_sessions_route_follows_the_job_and_readiness)
 	store_close(st);
 }
 
+TEST(store_jobs_carry_their_kind)
+{
+	struct store *st = sessions_test_open();
+	int64_t batch = sessions_test_job(st, 7);
+	struct store_job j = {
+		.user_id = 7, .username = (char *)"u", .group_name = (char *)"students",
+		.name = (char *)"nb", .workdir = (char *)"/", .cpus = 1, .mem_mb = 100,
+		.walltime_s = 60, .array_id = -1, .array_index = -1, .kind = (char *)"session",
+	};
+	CHECK_INT(store_job_insert(st, &j), 0);
+	struct store_job got = { 0 };
+	CHECK_INT(store_job_get(st, batch, &got), 0);
+	CHECK_STR(got.kind, "batch");
+	store_job_clear(&got);
+	CHECK_INT(store_job_get(st, j.id, &got), 0);
+	CHECK_STR(got.kind, "session");
+	CHECK(got.command == NULL);
+	store_job_clear(&got);
+
+	/* The launch is written once the id is known. */
+	CHECK_INT(store_job_set_launch(st, j.id, "[\"jupyter\",\"/s/2/\"]", "{\"A\":\"b\"}"), 0);
+	CHECK_INT(store_job_get(st, j.id, &got), 0);
+	CHECK_STR(got.command, "[\"jupyter\",\"/s/2/\"]");
+	CHECK_STR(got.env, "{\"A\":\"b\"}");
+	store_job_clear(&got);
+	CHECK_INT(store_job_set_launch(st, 999, "[]", NULL), -ENOENT);
+
+	struct store_job *live;
+	size_t n;
+	CHECK_INT(store_jobs_live(st, &live, &n), 0);
+	CHECK_INT(n, 2);
+	CHECK_STR(live[0].kind, "batch");
+	CHECK_STR(live[1].kind, "session");
+	store_jobs_free(live, n);
+	CHECK_INT(store_jobs_list(st, -1, NULL, 0, 10, &live, &n), 0);
+	CHECK_STR(live[0].kind, "session");
+	store_jobs_free(live, n);
+	store_close(st);
+}
+
+TEST(store_job_walltime_changes_only_while_live)
+{
+	struct store *st = sessions_test_open();
+	int64_t id = sessions_test_job(st, 7);
+	CHECK_INT(store_job_set_walltime(st, id, 120), 0);
+	CHECK_INT(store_job_start(st, id, 100, "local", NULL), 0);
+	CHECK_INT(store_job_set_walltime(st, id, 180), 0);
+	struct store_job got = { 0 };
+	CHECK_INT(store_job_get(st, id, &got), 0);
+	CHECK_INT(got.walltime_s, 180);
+	store_job_clear(&got);
+	CHECK_INT(store_job_end(st, id, "completed", NULL, 200, 0, 0, 0, -1), 0);
+	CHECK_INT(store_job_set_walltime(st, id, 240), -ENOENT);
+	store_close(st);
+}
+
+TEST(store_job_queue_position_follows_the_policy_order)
+{
+	struct store *st = sessions_test_open();
+	int64_t a = sessions_test_job(st, 1), b = sessions_test_job(st, 2),
+		c = sessions_test_job(st, 3), d = sessions_test_job(st, 4);
+	/* Higher priority first; equal priorities by submit time, then id. */
+	CHECK_INT(store_job_plan(st, a, "resources", 10, -1), 0);
+	CHECK_INT(store_job_plan(st, b, "resources", 50, -1), 0);
+	CHECK_INT(store_job_plan(st, c, "resources", 10, -1), 0);
+	CHECK_INT(store_job_plan(st, d, "resources", 99, -1), 0);
+	CHECK_INT(store_job_start(st, d, 100, "local", NULL), 0);
+	int64_t pos = 0;
+	CHECK_INT(store_job_queue_position(st, b, &pos), 0);
+	CHECK_INT(pos, 1);
+	CHECK_INT(store_job_queue_position(st, a, &pos), 0);
+	CHECK_INT(pos, 2);
+	CHECK_INT(store_job_queue_position(st, c, &pos), 0);
+	CHECK_INT(pos, 3);
+	CHECK_INT(store_job_queue_position(st, d, &pos), -ENOENT);
+	store_close(st);
+}
+
+TEST(store_sessions_unsettled_and_counted)
+{
+	struct store *st = sessions_test_open();
+	int64_t ids[3];
+	for (int i = 0; i < 3; i++) {
+		ids[i] = sessions_test_job(st, 7);
+		struct store_session s = {
+			.job_id = ids[i], .user_id = 7, .name = (char *)"s", .profile = (char *)"p",
+			.kind = (char *)"web", .port = 9000 + i, .secret = (char *)"x",
+		};
+		CHECK_INT(store_session_insert(st, &s), 0);
+	}
+	int64_t live = 0;
+	CHECK_INT(store_sessions_count_live(st, 7, &live), 0);
+	CHECK_INT(live, 3);
+	CHECK_INT(store_sessions_count_live(st, 8, &live), 0);
+	CHECK_INT(live, 0);
+	/* Ended without a reason: still the monitor's; ended with one: not. */
+	CHECK_INT(store_job_end(st, ids[0], "timeout", NULL, 300, -1, 9, 0, -1), 0);
+	CHECK_INT(store_job_end(st, ids[1], "cancelled", NULL, 300, -1, 15, 0, -1), 0);
+	CHECK_INT(store_session_set_end_reason(st, ids[1], "stopped"), 0);
+	struct store_session *ss;
+	size_t n;
+	CHECK_INT(store_sessions_unsettled(st, &ss, &n), 0);
+	CHECK_INT(n, 2);
+	CHECK_INT(ss[0].job_id, ids[0]);
+	CHECK_STR(ss[0].state, "timeout");
+	CHECK_INT(ss[1].job_id, ids[2]);
+	CHECK_INT(ss[1].port, 9002);
+	store_sessions_free(ss, n);
+	CHECK_INT(store_sessions_count_live(st, 7, &live), 0);
+	CHECK_INT(live, 1);
+	store_close(st);
+}
+
 /* Group commit: writers on several connections commit at once (explicit
  * transactions and single autocommit statements) and every commit is
  * there after reopening. */

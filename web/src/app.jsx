@@ -16,6 +16,7 @@ import { FilesPage } from './pages/files.jsx';
 import { EditorPage } from './pages/editor.jsx';
 import { JobsPage } from './pages/jobs.jsx';
 import { ClusterPage } from './pages/cluster.jsx';
+import { SessionsPage } from './pages/sessions.jsx';
 
 const PAGES = [
 	{ path: '/', page: HomePage },
@@ -23,12 +24,14 @@ const PAGES = [
 	{ path: '/terminal', page: TerminalPage },
 	{ path: '/users', page: UsersPage, admin: true },
 	{ path: '/groups', page: GroupsPage, admin: true },
-	// prefix: also every route below it (#/files/a/b, #/jobs/12).
+	// prefix: also every route below it (#/files/a/b, #/jobs/12, #/sessions/12/shell).
 	{ path: '/files', page: FilesPage, prefix: true },
 	{ path: '/datasets', page: FilesPage, prefix: true },
 	{ path: '/edit', page: EditorPage, prefix: true },
 	{ path: '/jobs', page: JobsPage, prefix: true },
 	{ path: '/cluster', page: ClusterPage },
+	// #/sessions/ID/shell: a shell session's terminal.
+	{ path: '/sessions', page: SessionsPage, prefix: true },
 ];
 
 export function App() {

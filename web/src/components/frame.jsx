@@ -108,6 +108,7 @@ export const NAV = [
 	{ path: '/', label: 'Home' },
 	{ path: '/files', label: 'Files', also: ['/datasets', '/edit'] },
 	{ path: '/jobs', label: 'Jobs' },
+	{ path: '/sessions', label: 'Sessions' },
 	{ path: '/cluster', label: 'Cluster' },
 	{ path: '/terminal', label: 'Terminal' },
 	{ path: '/tokens', label: 'API tokens' },

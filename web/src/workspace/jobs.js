@@ -55,7 +55,8 @@ export function jobsAhead(job, queue) {
 	return i < 0 ? null : i;
 }
 
-function clock(s) {
+// "14:05" today, "2026-11-23 14:05" another day.
+export function clock(s) {
 	const d = new Date(s);
 	const today = new Date();
 	const p = (n) => String(n).padStart(2, '0');
