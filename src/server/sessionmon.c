@@ -24,6 +24,7 @@
 #include "lib/fsio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "server/proxy.h"
 #include "server/scheduler.h"
 #include "server/server.h"
 #include "server/sessprobe.h"
@@ -44,15 +45,6 @@ enum {
 	SESSIONMON_GPU_PIDS = 1024,
 };
 
-/* Unix time of a session's last proxied request or relayed byte, or -1.
- * It comes with server/proxy.h (branch proxy); until that is merged, this
- * weak definition stands in for a daemon without a proxy: no traffic. */
-int64_t proxy_last_activity(int64_t session_id);
-__attribute__((weak)) int64_t proxy_last_activity(int64_t session_id)
-{
-	(void)session_id;
-	return -1;
-}
 
 /* What the monitor keeps between passes about one session. */
 struct sessionmon_entry {

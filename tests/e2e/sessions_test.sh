@@ -255,6 +255,19 @@ check_eq "$code" 200 "... with the secret (and a Host a proxy keeps) -> 200"
 out=$($KERNEL "unix:$SOCK" "/s/$NB1/" -H "Authorization: token $SECRET" run '1+1' 2>&1)
 check_eq "$out" 2 "a kernel created with the REST API runs 1+1 over its WebSocket: 2"
 
+# The same through kaon's proxy, as its owner: REST to create the kernel,
+# then 1+1 over the kernel's WebSocket relayed by kaon.
+out=$($KERNEL "$URL" "/s/$NB1/" -H "Authorization: Bearer $ALICE_TOKEN" run '1+1' 2>&1)
+check_eq "$out" 2 "through kaon's proxy /s/ID/: a kernel runs 1+1 over the WebSocket: 2"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $BOB_TOKEN" "$URL/s/$NB1/api/kernels")
+check_eq "$code" 403 "another user on the same URL -> 403"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $BOB_TOKEN" \
+	-H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+	-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$URL/s/$NB1/api/kernels/x/channels")
+check_eq "$code" 403 "... and for a WebSocket -> 403"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/s/$NB1/api/kernels")
+check_eq "$code" 401 "no credentials -> 401"
+
 # ---- limits: names, max_sessions, lifetimes -------------------------------------------
 api POST /api/v1/sessions '{"profile":"jupyter-cpu","name":"nb1"}'
 check_error 409 conflict "another live session named nb1 -> 409"
@@ -410,6 +423,8 @@ api GET "/api/v1/sessions/$NB1"
 check_jq --arg r "$READY_AT" '.state == "ready" and .ready_at == $r' "after kill -9 and a start, nb1 is still ready"
 out=$($KERNEL "unix:$SOCK" "/s/$NB1/" -H "Authorization: token $SECRET" run '40+2' 2>&1)
 check_eq "$out" 42 "... and its backend still runs code: 42"
+out=$($KERNEL "$URL" "/s/$NB1/" -H "Authorization: Bearer $ALICE_TOKEN" run '40+2' 2>&1)
+check_eq "$out" 42 "... and through the restarted daemon's proxy too: 42"
 api POST "/api/v1/sessions/$NB1/extend" '{"seconds":60}'
 check_jq '.lifetime_s == 1260' "... and can still be extended"
 check_eq "$(tr -d '\n' <"$DATA/jobs/$NB1/walltime" 2>/dev/null)" 1260 "... through its supervisor"
