@@ -1040,6 +1040,19 @@ void proxy_handle(struct http_req *req, struct http_resp *resp)
 				id);
 		return;
 	}
+	/* A session's pages are served on kaon's own origin, so whatever
+	 * script they hold runs with the rights of the browser that shows
+	 * them. An admin's browser must not run another user's pages: that
+	 * user could plant a script that acts as the admin. Admins reach
+	 * others' sessions with an API token (the CLI, curl), which a page
+	 * cannot borrow. */
+	if (route.user_id != req->who.user_id && req->via == HTTP_AUTH_COOKIE) {
+		http_resp_error(resp, 403, "forbidden",
+				"session %" PRId64 " is another user's: its pages would run with "
+				"your rights in this browser; use an API token to reach it",
+				id);
+		return;
+	}
 	char prefix[32];
 	int pl = snprintf(prefix, sizeof prefix, "/s/%" PRId64, id);
 	if (req->nparams < 2) {

@@ -169,6 +169,15 @@ check_status 301 "/s/ID without the slash -> 301"
 check_header Location "^/s/$S_UNIX/\\?x=1\$" "... to /s/ID/, query kept"
 
 # ---- what reaches the backend ----------------------------------------------------------
+# An admin's browser is kept out of other users' sessions: their pages
+# would run with the admin's rights on kaon's origin. A token passes.
+login admin "$(admin_password)" "$T/admin.jar"
+ADMIN_COOKIE=$(awk '$6 == "kaon_session" { print $7 }' "$T/admin.jar")
+use_nobody
+api GET "$S/echo" -H "Cookie: kaon_session=$ADMIN_COOKIE"
+check_error 403 forbidden "an admin's browser (cookie) in another user's session -> 403"
+check_jq '.error.message | contains("API token")' "... saying to use an API token"
+
 # A cookie session of alice's (the browser way).
 login "$ALICE" "$ALICE-password" "$T/alice.jar"
 KAON_COOKIE=$(awk '$6 == "kaon_session" { print $7 }' "$T/alice.jar")
