@@ -111,6 +111,20 @@ test('a Jupyter Notebook launched from the page runs a cell', { timeout: 240000 
 	await tree.locator('#notebook_list').waitFor({ timeout: 30000 });
 	await tree.locator('#new-dropdown-button').waitFor();
 	await screenshot(tree, 'sessions-jupyter-tree');
+
+	// A browser without a login that follows a session link is sent to
+	// the login page, and after logging in comes back to the session.
+	{
+		const fresh = await pageNew();
+		await fresh.page.goto(`${s.url}`);
+		await fresh.page.locator('#username').waitFor();
+		await fresh.page.fill('#username', USER);
+		await fresh.page.fill('#password', PASSWORD);
+		await fresh.page.click('#login-submit');
+		await fresh.page.waitForURL((u) => u.pathname.startsWith(`/s/${s.id}/`), { timeout: 20000 });
+		await fresh.page.locator('#notebook_list').waitFor({ timeout: 30000 });
+		await fresh.context.close();
+	}
 	assert.equal(await follow.count(), 0, 'the launch panel goes once the session is opened');
 
 	// A new Python 3 notebook (Jupyter opens it in another tab); run 1+1.

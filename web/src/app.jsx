@@ -67,6 +67,14 @@ export function App() {
 			next.current = route;
 			routeGo('/login', { replace: true });
 		} else if (me && route === '/login') {
+			// The session proxy sends a browser without a login here as
+			// /?next=/s/ID/...#/login: back to that session page. Only a
+			// session path, so the parameter cannot send anyone elsewhere.
+			const back = new URLSearchParams(window.location.search).get('next');
+			if (back && /^\/s\/[1-9][0-9]*\//.test(back) && !back.startsWith('//')) {
+				window.location.assign(back);
+				return;
+			}
 			routeGo(next.current && next.current !== '/login' ? next.current : '/', { replace: true });
 		}
 	}, [me, route]);
