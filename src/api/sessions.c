@@ -687,16 +687,16 @@ void api_sessions_extend(struct http_req *req, struct http_resp *resp)
 	int64_t want = s.walltime_s + add;
 	if (want > s.max_lifetime_s) {
 		http_resp_error(resp, 422, "invalid",
-				"a lifetime of %lld s would be over profile '%s''s max_lifetime_s "
-				"(%lld s); it can be extended by %lld s at most",
+				"a lifetime of %lld s would be over the max_lifetime_s of profile "
+				"'%s' (%lld s); it can be extended by %lld s at most",
 				(long long)want, s.profile, (long long)s.max_lifetime_s,
 				(long long)(api_sessions_ceiling(&s, &g, have_group) - s.walltime_s));
 		goto out;
 	}
 	if (have_group && g.max_walltime_s >= 0 && want > g.max_walltime_s) {
 		http_resp_error(resp, 422, "invalid",
-				"a lifetime of %lld s would be over group '%s''s max_walltime_s "
-				"(%lld s); it can be extended by %lld s at most",
+				"a lifetime of %lld s would be over the max_walltime_s of group "
+				"'%s' (%lld s); it can be extended by %lld s at most",
 				(long long)want, g.name, (long long)g.max_walltime_s,
 				(long long)(api_sessions_ceiling(&s, &g, have_group) - s.walltime_s));
 		goto out;
