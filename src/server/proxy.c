@@ -54,6 +54,7 @@
 #include "lib/xalloc.h"
 #include "server/auth.h"
 #include "server/relay.h"
+#include "server/sessprobe.h"
 #include "server/ws.h"
 #include "store/sessions.h"
 #include "store/users.h"
@@ -884,49 +885,17 @@ static void proxy_addr(const struct store_session_route *r, char *out, size_t le
 		snprintf(out, len, "127.0.0.1:%d", r->port);
 }
 
-/* A non-blocking connection to the backend: the fd, or -errno. A
- * connection still in progress (TCP) is fine: the first write waits for
- * it. */
+/* A non-blocking connection to the backend: the fd, or -errno (see
+ * sessprobe_connect). */
 static int proxy_connect(const struct store_session_route *r, const struct fsident *owner)
 {
-	int fd, rc;
-	if (r->socket[0]) {
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-		size_t n = strlen(r->socket);
-		if (n >= sizeof sa.sun_path)
-			return -ENAMETOOLONG;
-		memcpy(sa.sun_path, r->socket, n + 1);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		if ((rc = fsident_enter(owner)) < 0) {
-			close(fd);
-			return rc;
-		}
-		rc = connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ? -errno : 0;
-		fsident_leave(owner);
-		if (rc < 0) {
-			close(fd);
-			return rc;
-		}
-		return fd;
-	}
-	if (r->port <= 0 || r->port > 65535)
-		return -EDESTADDRREQ;
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)r->port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	int one = 1;
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) {
-		int err = errno;
-		close(fd);
-		return -err;
-	}
-	return fd;
+	struct sessprobe_target t = {
+		.socket = r->socket[0] ? r->socket : NULL,
+		.port = r->port,
+		.secret = r->secret,
+		.owner = r->socket[0] ? owner : NULL,
+	};
+	return sessprobe_connect(&t);
 }
 
 /* A browser navigating (rather than a script or the CLI): it gets pages. */

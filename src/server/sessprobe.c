@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,8 +42,7 @@ static int sessprobe_wait(int fd, short events, int64_t deadline)
 	}
 }
 
-/* A connected non-blocking socket to the target, or -errno. */
-static int sessprobe_connect(const struct sessprobe_target *t, int64_t deadline)
+int sessprobe_connect(const struct sessprobe_target *t)
 {
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
 	struct sockaddr_in in = { .sin_family = AF_INET };
@@ -55,7 +55,7 @@ static int sessprobe_connect(const struct sessprobe_target *t, int64_t deadline)
 		sa = (struct sockaddr *)&un, sl = sizeof un;
 	} else {
 		if (t->port <= 0 || t->port > 65535)
-			return -EINVAL;
+			return -EDESTADDRREQ;
 		in.sin_port = htons((uint16_t)t->port);
 		in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		sa = (struct sockaddr *)&in, sl = sizeof in;
@@ -68,19 +68,34 @@ static int sessprobe_connect(const struct sessprobe_target *t, int64_t deadline)
 		close(fd);
 		return rc;
 	}
+	if (!t->socket) {
+		int one = 1;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
 	if (connect(fd, sa, sl) < 0)
 		rc = -errno;
 	if (t->socket && t->owner)
 		fsident_leave(t->owner);
-	if (rc == -EINPROGRESS || rc == -EAGAIN) {
-		int err = 0;
-		socklen_t el = sizeof err;
-		rc = sessprobe_wait(fd, POLLOUT, deadline);
-		if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
-			rc = -errno;
-		else if (rc == 0 && err)
-			rc = -err;
+	/* A TCP connect under way is fine: the first write waits for it. */
+	if (rc < 0 && rc != -EINPROGRESS) {
+		close(fd);
+		return rc;
 	}
+	return fd;
+}
+
+/* sessprobe_connect, then wait until the connection is made. */
+static int sessprobe_connect_wait(const struct sessprobe_target *t, int64_t deadline)
+{
+	int fd = sessprobe_connect(t);
+	if (fd < 0)
+		return fd;
+	int rc = sessprobe_wait(fd, POLLOUT, deadline), err = 0;
+	socklen_t el = sizeof err;
+	if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0)
+		rc = -errno;
+	else if (rc == 0 && err)
+		rc = -err;
 	if (rc < 0) {
 		close(fd);
 		return rc;
@@ -110,7 +125,7 @@ int sessprobe_get(const struct sessprobe_target *t, const char *path, int timeou
 	int64_t deadline = sessprobe_now_ms() + timeout_ms;
 	if (body)
 		*body = NULL;
-	int fd = sessprobe_connect(t, deadline);
+	int fd = sessprobe_connect_wait(t, deadline);
 	if (fd < 0)
 		return fd;
 	char *req = xasprintf("GET %s HTTP/1.0\r\nHost: localhost\r\nAuthorization: token %s\r\n"

@@ -28,6 +28,13 @@ struct sessprobe_target {
 	const struct fsident *owner; /* identity to connect with, or NULL */
 };
 
+/* Start a non-blocking connection to the backend, the owner's identity
+ * for a unix socket: the fd (connected, or a TCP connect under way: the
+ * first write waits for it), or -errno (-EDESTADDRREQ: neither a socket
+ * nor a valid port). Never blocks. The proxy connects with it too, so the
+ * owner's-identity rule above lives in one place. */
+int sessprobe_connect(const struct sessprobe_target *t);
+
 /* GET path. 0 with *status and *body (NUL-terminated, at most max bytes
  * kept, the caller frees; may be NULL when not wanted), or -errno when no
  * HTTP answer came (-ECONNREFUSED, -ENOENT, -ETIMEDOUT, -EPROTO for a
