@@ -154,7 +154,12 @@ static json_t *api_sessions_json(struct http_req *req, const struct store_sessio
 	json_object_set_new(o, "idle_timeout_s", json_integer(s->idle_timeout_s));
 	json_object_set_new(o, "ready_at", api_time_json(s->ready_at));
 	json_object_set_new(o, "last_activity", api_time_json(s->last_activity));
-	json_object_set_new(o, "end_reason", s->end_reason ? json_string(s->end_reason) : json_null());
+	/* The monitor records the reason just after the job's end is
+	 * committed; until it has, the reason follows from the end state. */
+	const char *end_reason = s->end_reason ? s->end_reason
+			       : api_sessions_live(s) ? NULL
+						      : store_session_end_reason_of(s->state);
+	json_object_set_new(o, "end_reason", end_reason ? json_string(end_reason) : json_null());
 	json_object_set_new(o, "end_time", api_time_json(s->end_time));
 	store_group_clear(&g);
 	store_job_clear(&j);

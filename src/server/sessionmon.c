@@ -346,20 +346,9 @@ static void sessionmon_ready(struct sessionmon *m, struct sessionmon_entry *e,
 
 /* ---- ends --------------------------------------------------------------------- */
 
-static const char *sessionmon_end_reason(const char *state)
-{
-	if (strcmp(state, "timeout") == 0)
-		return "expired";
-	if (strcmp(state, "cancelled") == 0)
-		return "stopped";
-	if (strcmp(state, "completed") == 0)
-		return "exited";
-	return "failed";
-}
-
 static void sessionmon_ended(struct sessionmon *m, const struct store_session *s)
 {
-	const char *reason = sessionmon_end_reason(s->state);
+	const char *reason = store_session_end_reason_of(s->state);
 	if (store_session_set_end_reason(m->st, s->job_id, reason) < 0) {
 		log_error("sessions: cannot record why session %lld ended", (long long)s->job_id);
 		return;

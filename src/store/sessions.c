@@ -380,6 +380,17 @@ int store_session_set_end_reason(struct store *st, int64_t job_id, const char *r
 	return rc;
 }
 
+const char *store_session_end_reason_of(const char *job_state)
+{
+	if (strcmp(job_state, "timeout") == 0)
+		return "expired";
+	if (strcmp(job_state, "cancelled") == 0)
+		return "stopped";
+	if (strcmp(job_state, "completed") == 0)
+		return "exited";
+	return "failed";
+}
+
 /* Copy src into a fixed buffer; -EIO when it does not fit (never
  * truncate a path or a secret into something else). */
 static int store_sessions_copy(char *dst, size_t size, const char *src)

@@ -98,6 +98,11 @@ int store_sessions_unsettled(struct store *st, struct store_session **out, size_
 int store_session_set_ready(struct store *st, int64_t job_id, int64_t ready_at);
 int store_session_set_activity(struct store *st, int64_t job_id, int64_t when);
 int store_session_set_end_reason(struct store *st, int64_t job_id, const char *reason);
+/* Why a session ended when nothing was recorded before its job ended
+ * (a stop or an idle cull record theirs first): from the job's end state,
+ * timeout -> expired, cancelled -> stopped, completed -> exited, any other
+ * -> failed. Static string. */
+const char *store_session_end_reason_of(const char *job_state);
 
 /* What the proxy needs for one request, in one indexed read: the owner,
  * where the backend listens, the secret, and whether it is usable now. */
