@@ -145,5 +145,68 @@ static const char schema_v3[] =
 	"  created_at INTEGER NOT NULL);"
 	"CREATE INDEX sessions_user ON sessions(user_id, job_id);";
 
-const char *const schema_migrations[] = { schema_v1, schema_v2, schema_v3 };
+/* GPU reservations (store/reservations.h), the group policy for booking
+ * them, the plan the scheduler explains to users, and page notifications.
+ *
+ * A reservation holds exact GPUs of one node (gpu_indices "0,1", chosen at
+ * booking so the calendar can draw one row per GPU) plus the node's CPUs
+ * and memory in proportion (cpus, mem_mb), for [start_time, end_time).
+ * state: pending (awaiting an admin), approved, rejected, cancelled,
+ * released (unused after it began; release_reason says why). A job that
+ * runs inside one has jobs.reservation_id; jobs.reservation_req is what the
+ * user asked for (a reservation id), NULL for "automatic".
+ *
+ * jobs.explain is the scheduler's last explanation of a pending job (JSON:
+ * words, blocking jobs, what-if hints) and jobs.queue_position its rank
+ * among the jobs competing for the same resources. Group booking limits
+ * are NULL for "no limit"; resv_approval 1 makes every booking of the
+ * group wait for an admin. */
+static const char schema_v4[] =
+	"CREATE TABLE reservations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL,"
+	"  username TEXT NOT NULL,"
+	"  group_name TEXT NOT NULL,"
+	"  node TEXT NOT NULL,"
+	"  gpus INTEGER NOT NULL,"
+	"  gpu_indices TEXT NOT NULL,"
+	"  gpu_model TEXT,"
+	"  cpus INTEGER NOT NULL, mem_mb INTEGER NOT NULL,"
+	"  start_time INTEGER NOT NULL, end_time INTEGER NOT NULL,"
+	"  note TEXT NOT NULL DEFAULT '',"
+	"  state TEXT NOT NULL,"
+	"  review_note TEXT, reviewed_by TEXT, reviewed_at INTEGER,"
+	"  released_at INTEGER, release_reason TEXT,"
+	"  first_used_at INTEGER,"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE INDEX reservations_time ON reservations(end_time, start_time);"
+	"CREATE INDEX reservations_user ON reservations(user_id, id);"
+	"ALTER TABLE jobs ADD COLUMN reservation_id INTEGER;"
+	"ALTER TABLE jobs ADD COLUMN reservation_req INTEGER;"
+	"ALTER TABLE jobs ADD COLUMN explain TEXT;"
+	"ALTER TABLE jobs ADD COLUMN queue_position INTEGER;"
+	"CREATE INDEX jobs_reservation ON jobs(reservation_id) WHERE reservation_id IS NOT NULL;"
+	"ALTER TABLE groups ADD COLUMN resv_max_gpus INTEGER;"
+	"ALTER TABLE groups ADD COLUMN resv_max_s INTEGER;"
+	"ALTER TABLE groups ADD COLUMN resv_max_ahead_s INTEGER;"
+	"ALTER TABLE groups ADD COLUMN resv_max_active INTEGER;"
+	"ALTER TABLE groups ADD COLUMN resv_approval INTEGER NOT NULL DEFAULT 0;"
+	/* Defaults per built-in group, documented in docs/reservations.md. */
+	"UPDATE groups SET resv_max_gpus = 8, resv_max_s = 7 * 86400, resv_max_ahead_s = 90 * 86400,"
+	"  resv_max_active = 4 WHERE name = 'researchers';"
+	"UPDATE groups SET resv_max_gpus = 1, resv_max_s = 8 * 3600, resv_max_ahead_s = 14 * 86400,"
+	"  resv_max_active = 1, resv_approval = 1 WHERE name = 'students';"
+	"UPDATE groups SET resv_max_gpus = 0, resv_max_s = 0, resv_max_ahead_s = 0,"
+	"  resv_max_active = 0 WHERE name = 'guests';"
+	"CREATE TABLE notifications ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  link TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  read_at INTEGER);"
+	"CREATE INDEX notifications_user ON notifications(user_id, id);";
+
+const char *const schema_migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4 };
 const size_t schema_migrations_count = sizeof schema_migrations / sizeof schema_migrations[0];
