@@ -1,77 +1,77 @@
 /*
  * sched/policy — one scheduling pass: priorities, then every pending job in
- * priority order through the checks (held, dependencies, group limits,
- * array throttle, placement), with EASY backfill behind the first job that
- * is blocked for lack of resources. The contract is sched/policy.h; the
- * user-facing description is docs/scheduling.md.
+ * priority order through the checks (held, dependencies, reservation,
+ * group limits, array throttle), then the earliest slot on a timeline of
+ * free resources. The contract is sched/policy.h; the user-facing
+ * description is docs/scheduling.md.
  *
  * Why it is shaped this way:
  * - Pure and deterministic: the daemon and the tests call the same
  *   function, and a bad decision is reproduced from its input alone. Every
  *   sort has a total order (ties end on the input index).
- * - Cost: O(n log n) for the priority sort, O(nodes) per pending job for
- *   placement, and the shadow-time computation (a sort of the running jobs
- *   by end time) is done for at most SCHED_RESERVE_TRIES jobs, the way
- *   Slurm's bf_max_job_test bounds its backfill work. Lookups of users,
- *   groups and arrays go through sorted key tables, never linear scans.
- * - Reservation on one node: a job runs on a single node, so its
- *   reservation pins the node where it fits earliest. A backfilled job on
- *   any other node cannot delay it; on that node a job that outlives the
- *   shadow time may only use the "extra" resources left over at that time.
- *   The GPUs reserved for the blocked job are, first, those released by
- *   ending jobs, so the GPUs free now stay usable by long backfill jobs.
+ * - A timeline ("pool") per node, and one per reservation: a sorted list
+ *   of segments [t_k, t_k+1) with the CPUs, memory and GPUs free in it.
+ *   Running jobs, reservations and the slots booked for pending jobs are
+ *   subtracted from it; a reservation's own pool holds what it reserved,
+ *   for its owner's jobs. The earliest fit is always at a segment start,
+ *   and a failed fit skips every start that would cover the segment that
+ *   failed, so a search is close to linear in the segments.
+ * - A second copy of the timelines, taken before any pending job is
+ *   booked, tells "waits for resources" from "waits behind higher
+ *   priority" and measures what is free now for the explanation.
+ * - Cost: O(n log n) for the sort; per job O(segments) for its search,
+ *   bounded by SCHED_PLAN_DEPTH future bookings like Slurm's
+ *   bf_max_job_test; lookups of users, groups, arrays and reservations
+ *   through sorted key tables.
  */
 #include "sched/policy.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/idkey.h"
 #include "lib/xalloc.h"
 #include "sched/fairshare.h"
 
-/* How many blocked jobs may try to get the reservation when the ones
- * before them cannot (they wait for jobs without a wall time). */
-enum { SCHED_RESERVE_TRIES = 16 };
+enum { SCHED_MIN_WALLTIME_HINT = 60 }; /* shorter wall-time hints are noise */
 
-struct sched_nodestate {
-	int64_t cpus, mem; /* free now; negative if the input overcommits */
-	uint64_t used;	   /* GPUs held by running and just-started jobs */
-	uint64_t all;	   /* the node's GPUs */
+/* Free resources over [t, next segment's t). */
+struct sched_seg {
+	int64_t t;
+	int64_t cpus, mem; /* negative when the input overcommits */
+	uint64_t gpus;
+};
+
+struct sched_pool {
+	int node;
+	long resv;			 /* index into in->resvs; -1: the node's own pool */
+	int64_t win_start, win_end; /* jobs must start and end inside */
+	struct sched_seg *seg;
+	size_t nseg, cap;
 };
 
 struct sched_use {
 	int64_t gpus, cpus, jobs;
 };
 
-/* A job that holds resources until `end`: running, or started in this pass. */
-struct sched_rel {
-	int64_t end;
-	int node;
-	int cpus;
-	int64_t mem;
-	uint64_t mask;
-};
-
-struct sched_resv {
-	bool active;
-	int tries;
-	int node;
-	int64_t shadow;
-	int64_t cpus, mem; /* extra: free at the shadow time beyond the job's needs */
-	uint64_t gpus;
+/* What a job needs from a pool. */
+struct sched_need {
+	int64_t cpus, mem;
+	int gpus;
+	int64_t wall; /* <= 0: runs until it ends by itself */
 };
 
 struct sched_state {
 	const struct sched_input *in;
-	struct sched_nodestate *nodes;
-	struct idkey *users, *groups, *arrays;
+	struct sched_pool *pools; /* nnodes node pools, then one per reservation */
+	struct sched_pool *base;  /* the same before any pending job was booked */
+	size_t npools;
+	struct idkey *users, *groups, *arrays, *resvs;
 	size_t narrays;
 	struct fairshare_row *fs;
 	struct sched_use *guse; /* per position in groups[] */
 	int64_t *arun;		/* running elements per position in arrays[] */
-	struct sched_rel *rels; /* running jobs with an end, then started ones */
-	size_t nrels;
-	struct sched_resv resv;
+	size_t booked;		/* future slots booked so far */
 };
 
 /* One pending job's sort key. */
@@ -90,6 +90,8 @@ static const char *const sched_reason_names[] = {
     [SCHED_REASON_HELD] = "held",
     [SCHED_REASON_ARRAY_LIMIT] = "array_limit",
     [SCHED_REASON_DEPENDENCY_FAILED] = "dependency_failed",
+    [SCHED_REASON_RESERVATION] = "reservation",
+    [SCHED_REASON_RESERVATION_GONE] = "reservation_gone",
 };
 
 void sched_params_default(struct sched_params *p)
@@ -175,77 +177,6 @@ static long sched_group_of(const struct sched_state *st, int64_t user_id)
 	return idkey_find(st->groups, in->ngroups, in->users[st->users[u].idx].group_id);
 }
 
-/* What running jobs hold now: node resources, group totals, array elements,
- * and (when they have a wall time) when they let go of it. */
-static void sched_state_add_running(struct sched_state *st)
-{
-	const struct sched_input *in = st->in;
-	for (size_t i = 0; i < in->nrunning; i++) {
-		const struct sched_job *j = &in->running[i];
-		long g = sched_group_of(st, j->user_id);
-		if (g >= 0) {
-			st->guse[g].gpus += j->gpus;
-			st->guse[g].cpus += j->cpus;
-			st->guse[g].jobs++;
-		}
-		long a = j->array_id ? idkey_find(st->arrays, st->narrays, j->array_id) : -1;
-		if (a >= 0)
-			st->arun[a]++;
-		if (j->node < 0 || (size_t)j->node >= in->nnodes)
-			continue;
-		struct sched_nodestate *ns = &st->nodes[j->node];
-		uint64_t mask = j->gpu_mask & ns->all;
-		ns->cpus -= j->cpus;
-		ns->mem -= j->mem_mb;
-		ns->used |= mask;
-		if (j->walltime_s > 0) {
-			int64_t end = sched_add_sat(j->start_time, j->walltime_s);
-			/* Overdue (being killed): about to end, not in the past. */
-			st->rels[st->nrels++] = (struct sched_rel){
-			    end < in->now ? in->now : end, j->node, j->cpus, j->mem_mb, mask};
-		}
-	}
-}
-
-static void sched_state_init(struct sched_state *st, const struct sched_input *in)
-{
-	*st = (struct sched_state){.in = in};
-	st->nodes = xcalloc(in->nnodes ? in->nnodes : 1, sizeof *st->nodes);
-	for (size_t n = 0; n < in->nnodes; n++) {
-		st->nodes[n].cpus = in->nodes[n].cpus;
-		st->nodes[n].mem = in->nodes[n].mem_mb;
-		st->nodes[n].all = sched_mask_all(in->nodes[n].ngpus);
-	}
-	st->users = sched_keys_new(in->nusers);
-	for (size_t i = 0; i < in->nusers; i++)
-		st->users[i] = (struct idkey){in->users[i].id, i};
-	qsort(st->users, in->nusers, sizeof *st->users, idkey_cmp);
-	st->groups = sched_keys_new(in->ngroups);
-	for (size_t i = 0; i < in->ngroups; i++)
-		st->groups[i] = (struct idkey){in->groups[i].id, i};
-	qsort(st->groups, in->ngroups, sizeof *st->groups, idkey_cmp);
-	st->guse = xcalloc(in->ngroups ? in->ngroups : 1, sizeof *st->guse);
-	st->arrays = sched_keys_new(in->nrunning + in->npending);
-	st->narrays = sched_arrays_index(in, st->arrays);
-	st->arun = xcalloc(st->narrays ? st->narrays : 1, sizeof *st->arun);
-	st->fs = xcalloc(in->nusers ? in->nusers : 1, sizeof *st->fs);
-	fairshare_compute(in->users, in->nusers, in->groups, in->ngroups, st->fs);
-	st->rels = xcalloc(in->nrunning + in->npending + 1, sizeof *st->rels);
-	sched_state_add_running(st);
-}
-
-static void sched_state_free(struct sched_state *st)
-{
-	free(st->rels);
-	free(st->fs);
-	free(st->arun);
-	free(st->arrays);
-	free(st->guse);
-	free(st->groups);
-	free(st->users);
-	free(st->nodes);
-}
-
 static double sched_priority(const struct sched_state *st, const struct sched_job *j)
 {
 	const struct sched_input *in = st->in;
@@ -282,6 +213,7 @@ static struct sched_rank *sched_rank_new(const struct sched_state *st, struct sc
 		const struct sched_job *j = &in->pending[i];
 		out[i] = (struct sched_decision){
 		    .job_id = j->id, .action = SCHED_WAIT, .node = -1, .est_start = -1};
+		out[i].why.node = -1;
 		out[i].priority = sched_priority(st, j);
 		r[i] = (struct sched_rank){out[i].priority, j->submit_time, j->id, i};
 	}
@@ -313,21 +245,314 @@ static enum sched_reason sched_deps_check(const struct sched_input *in, const st
 	return r;
 }
 
-/* Only the kinds of resources the job asks for are checked, so a CPU-only
- * job is not held back by a group that is at its GPU limit. */
-static bool sched_group_allows(const struct sched_state *st, long g, const struct sched_job *j)
+
+/* ---- timelines ------------------------------------------------------- */
+
+static void sched_pool_init(struct sched_pool *p, int node, long resv, int64_t now,
+			    const struct sched_seg *initial)
+{
+	*p = (struct sched_pool){.node = node, .resv = resv, .win_start = now, .win_end = INT64_MAX};
+	p->cap = 8;
+	p->seg = xcalloc(p->cap, sizeof *p->seg);
+	p->seg[0] = *initial;
+	p->seg[0].t = now;
+	p->nseg = 1;
+}
+
+static void sched_pool_copy(struct sched_pool *dst, const struct sched_pool *src)
+{
+	*dst = *src;
+	dst->cap = src->nseg;
+	dst->seg = xcalloc(dst->cap, sizeof *dst->seg);
+	memcpy(dst->seg, src->seg, src->nseg * sizeof *src->seg);
+}
+
+/* Index of the segment that starts at t, splitting the one that holds it;
+ * nseg for t = INT64_MAX ("never": no segment starts there). */
+static size_t sched_pool_split(struct sched_pool *p, int64_t t)
+{
+	if (t == INT64_MAX)
+		return p->nseg;
+	size_t lo = 0, hi = p->nseg; /* first segment starting after t */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->seg[mid].t <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t k = lo - 1; /* seg[0].t <= t: callers clamp to it */
+	if (p->seg[k].t == t)
+		return k;
+	if (p->nseg == p->cap) {
+		p->cap *= 2;
+		p->seg = xrealloc(p->seg, p->cap * sizeof *p->seg);
+	}
+	memmove(&p->seg[k + 2], &p->seg[k + 1], (p->nseg - k - 1) * sizeof *p->seg);
+	p->seg[k + 1] = p->seg[k];
+	p->seg[k + 1].t = t;
+	p->nseg++;
+	return k + 1;
+}
+
+/* Give (add) or take resources over [t0, t1). */
+static void sched_pool_adjust(struct sched_pool *p, int64_t t0, int64_t t1, bool add,
+			      int64_t cpus, int64_t mem, uint64_t gpus)
+{
+	if (t0 < p->seg[0].t)
+		t0 = p->seg[0].t;
+	if (t1 <= t0)
+		return;
+	size_t a = sched_pool_split(p, t0);
+	size_t b = sched_pool_split(p, t1);
+	for (size_t k = a; k < b; k++) {
+		struct sched_seg *s = &p->seg[k];
+		if (add) {
+			s->cpus += cpus;
+			s->mem += mem;
+			s->gpus |= gpus;
+		} else {
+			s->cpus -= cpus;
+			s->mem -= mem;
+			s->gpus &= ~gpus;
+		}
+	}
+}
+
+/* When a job started at t ends; INT64_MAX for "no wall time". */
+static int64_t sched_end_at(int64_t t, int64_t wall)
+{
+	return wall > 0 ? sched_add_sat(t, wall) : INT64_MAX;
+}
+
+/*
+ * Does the need fit in p from the start of segment i for its whole wall
+ * time? On success *mask holds the GPUs free all along. On failure *next
+ * is the next segment worth trying: past the one that failed when that
+ * segment alone is short, else the one after i.
+ */
+static bool sched_pool_fits_from(const struct sched_pool *p, size_t i, const struct sched_need *n,
+				 uint64_t *mask, size_t *next)
+{
+	int64_t start = p->seg[i].t, end = sched_end_at(start, n->wall);
+	if (start < p->win_start) {
+		*next = i + 1;
+		return false;
+	}
+	if (end > p->win_end) {
+		*next = p->nseg; /* a later start ends later still */
+		return false;
+	}
+	uint64_t acc = ~(uint64_t)0;
+	for (size_t k = i; k < p->nseg && p->seg[k].t < end; k++) {
+		const struct sched_seg *s = &p->seg[k];
+		if (s->cpus < n->cpus || s->mem < n->mem || sched_popcount(s->gpus) < n->gpus) {
+			*next = k + 1;
+			return false;
+		}
+		acc &= s->gpus;
+		if (sched_popcount(acc) < n->gpus) {
+			*next = i + 1;
+			return false;
+		}
+	}
+	*mask = acc;
+	return true;
+}
+
+/* The first segment (from `from`, trying at most `tries` starts) where
+ * the need fits, or p->nseg. */
+static size_t sched_pool_earliest(const struct sched_pool *p, const struct sched_need *n,
+				  size_t tries, uint64_t *mask)
+{
+	for (size_t i = 0; i < p->nseg && tries > 0; tries--) {
+		size_t next;
+		if (sched_pool_fits_from(p, i, n, mask, &next))
+			return i;
+		i = next;
+	}
+	return p->nseg;
+}
+
+/* The GPUs a slot at segment i takes from those free all along: those
+ * of the job's previous plan first; then, for a later start, those that
+ * only just came free, so that GPUs free now stay open for backfill;
+ * then the lowest. */
+static uint64_t sched_pool_pick(const struct sched_pool *p, size_t i, uint64_t free_all, int n,
+				uint64_t plan_mask)
+{
+	uint64_t pick = sched_mask_lowest(free_all & plan_mask, n);
+	if (i > 0)
+		pick |= sched_mask_lowest(free_all & ~pick & ~p->seg[i - 1].gpus,
+					  n - sched_popcount(pick));
+	return pick | sched_mask_lowest(free_all & ~pick, n - sched_popcount(pick));
+}
+
+/* How long the need could run if it started now (0: it cannot start). */
+static int64_t sched_pool_room_now(const struct sched_pool *p, const struct sched_need *n)
+{
+	if (p->seg[0].t < p->win_start)
+		return 0;
+	uint64_t acc = ~(uint64_t)0;
+	for (size_t k = 0; k < p->nseg; k++) {
+		const struct sched_seg *s = &p->seg[k];
+		acc &= s->gpus;
+		if (s->cpus < n->cpus || s->mem < n->mem || sched_popcount(acc) < n->gpus)
+			return s->t - p->seg[0].t;
+	}
+	return p->win_end == INT64_MAX ? INT64_MAX : p->win_end - p->seg[0].t;
+}
+
+/* ---- state ----------------------------------------------------------- */
+
+static const struct sched_reservation *sched_resv_of(const struct sched_state *st,
+						     const struct sched_pool *p)
+{
+	return p->resv >= 0 ? &st->in->resvs[p->resv] : NULL;
+}
+
+/* Pool of a reservation id, or NULL. */
+static struct sched_pool *sched_resv_pool(const struct sched_state *st, int64_t resv_id)
+{
+	const struct sched_input *in = st->in;
+	long k = resv_id > 0 ? idkey_find(st->resvs, in->nresvs, resv_id) : -1;
+	return k < 0 ? NULL : &st->pools[in->nnodes + st->resvs[k].idx];
+}
+
+/* What a running job holds: resources on the timelines, group totals,
+ * array elements. Inside its reservation until that ends, on the node
+ * after; a job outside a reservation also keeps its GPUs from it. */
+static void sched_state_add_running(struct sched_state *st)
+{
+	const struct sched_input *in = st->in;
+	for (size_t i = 0; i < in->nrunning; i++) {
+		const struct sched_job *j = &in->running[i];
+		long g = sched_group_of(st, j->user_id);
+		if (g >= 0) {
+			st->guse[g].gpus += j->gpus;
+			st->guse[g].cpus += j->cpus;
+			st->guse[g].jobs++;
+		}
+		long a = j->array_id ? idkey_find(st->arrays, st->narrays, j->array_id) : -1;
+		if (a >= 0)
+			st->arun[a]++;
+		if (j->node < 0 || (size_t)j->node >= in->nnodes)
+			continue;
+		struct sched_pool *node = &st->pools[j->node];
+		uint64_t mask = j->gpu_mask & sched_mask_all(in->nodes[j->node].ngpus);
+		/* Overdue (being killed): about to end, but not free yet. */
+		int64_t end = j->walltime_s > 0 ? sched_add_sat(j->start_time, j->walltime_s)
+						 : INT64_MAX;
+		if (end <= in->now)
+			end = in->now + 1;
+		struct sched_pool *rp = sched_resv_pool(st, j->resv_id);
+		if (rp && rp->node == j->node) {
+			int64_t rend = sched_resv_of(st, rp)->end;
+			sched_pool_adjust(rp, in->now, end < rend ? end : rend, false, j->cpus,
+					  j->mem_mb, mask);
+			sched_pool_adjust(node, rend, end, false, j->cpus, j->mem_mb, mask);
+			continue;
+		}
+		sched_pool_adjust(node, in->now, end, false, j->cpus, j->mem_mb, mask);
+		for (size_t r = 0; r < in->nresvs; r++)
+			if (in->resvs[r].node == j->node)
+				sched_pool_adjust(&st->pools[in->nnodes + r], in->now, end, false, 0,
+						  0, mask);
+	}
+}
+
+/* Node pools with everything, minus the approved reservations; a pool
+ * per reservation with what it holds, for its window. */
+static void sched_state_add_pools(struct sched_state *st)
+{
+	const struct sched_input *in = st->in;
+	st->npools = in->nnodes + in->nresvs;
+	st->pools = xcalloc(st->npools ? st->npools : 1, sizeof *st->pools);
+	for (size_t n = 0; n < in->nnodes; n++) {
+		struct sched_seg all = {0, in->nodes[n].cpus, in->nodes[n].mem_mb,
+					sched_mask_all(in->nodes[n].ngpus)};
+		sched_pool_init(&st->pools[n], (int)n, -1, in->now, &all);
+	}
+	for (size_t r = 0; r < in->nresvs; r++) {
+		const struct sched_reservation *rv = &in->resvs[r];
+		struct sched_pool *p = &st->pools[in->nnodes + r];
+		struct sched_seg none = {0, 0, 0, 0};
+		sched_pool_init(p, rv->node, (long)r, in->now, &none);
+		p->win_start = rv->start > in->now ? rv->start : in->now;
+		p->win_end = rv->end;
+		if (!rv->approved || rv->node < 0 || (size_t)rv->node >= in->nnodes)
+			continue;
+		uint64_t mask = rv->gpu_mask & sched_mask_all(in->nodes[rv->node].ngpus);
+		sched_pool_adjust(p, rv->start, rv->end, true, rv->cpus, rv->mem_mb, mask);
+		sched_pool_adjust(&st->pools[rv->node], rv->start, rv->end, false, rv->cpus,
+				  rv->mem_mb, mask);
+	}
+}
+
+static void sched_state_init(struct sched_state *st, const struct sched_input *in)
+{
+	*st = (struct sched_state){.in = in};
+	st->users = sched_keys_new(in->nusers);
+	for (size_t i = 0; i < in->nusers; i++)
+		st->users[i] = (struct idkey){in->users[i].id, i};
+	qsort(st->users, in->nusers, sizeof *st->users, idkey_cmp);
+	st->groups = sched_keys_new(in->ngroups);
+	for (size_t i = 0; i < in->ngroups; i++)
+		st->groups[i] = (struct idkey){in->groups[i].id, i};
+	qsort(st->groups, in->ngroups, sizeof *st->groups, idkey_cmp);
+	st->resvs = sched_keys_new(in->nresvs);
+	for (size_t i = 0; i < in->nresvs; i++)
+		st->resvs[i] = (struct idkey){in->resvs[i].id, i};
+	qsort(st->resvs, in->nresvs, sizeof *st->resvs, idkey_cmp);
+	st->guse = xcalloc(in->ngroups ? in->ngroups : 1, sizeof *st->guse);
+	st->arrays = sched_keys_new(in->nrunning + in->npending);
+	st->narrays = sched_arrays_index(in, st->arrays);
+	st->arun = xcalloc(st->narrays ? st->narrays : 1, sizeof *st->arun);
+	st->fs = xcalloc(in->nusers ? in->nusers : 1, sizeof *st->fs);
+	fairshare_compute(in->users, in->nusers, in->groups, in->ngroups, st->fs);
+	sched_state_add_pools(st);
+	sched_state_add_running(st);
+	st->base = xcalloc(st->npools ? st->npools : 1, sizeof *st->base);
+	for (size_t p = 0; p < st->npools; p++)
+		sched_pool_copy(&st->base[p], &st->pools[p]);
+}
+
+static void sched_state_free(struct sched_state *st)
+{
+	for (size_t p = 0; p < st->npools; p++) {
+		free(st->pools[p].seg);
+		free(st->base[p].seg);
+	}
+	free(st->pools);
+	free(st->base);
+	free(st->fs);
+	free(st->arun);
+	free(st->arrays);
+	free(st->guse);
+	free(st->resvs);
+	free(st->groups);
+	free(st->users);
+}
+
+/* The group limit a job would break, with its value and use; NONE when
+ * it is within all. Only the kinds of resources the job asks for are
+ * checked, so a CPU-only job is not held back by a group at its GPU limit. */
+static enum sched_limit sched_group_limit(const struct sched_state *st, long g,
+					  const struct sched_job *j, struct sched_why *why)
 {
 	if (g < 0)
-		return true;
+		return SCHED_LIMIT_NONE;
 	const struct sched_group *grp = &st->in->groups[st->groups[g].idx];
 	const struct sched_use *u = &st->guse[g];
+	enum sched_limit l = SCHED_LIMIT_NONE;
 	if (grp->max_gpus >= 0 && j->gpus > 0 && u->gpus + j->gpus > grp->max_gpus)
-		return false;
-	if (grp->max_cpus >= 0 && j->cpus > 0 && u->cpus + j->cpus > grp->max_cpus)
-		return false;
-	if (grp->max_jobs >= 0 && u->jobs + 1 > grp->max_jobs)
-		return false;
-	return true;
+		l = SCHED_LIMIT_GPUS, why->limit_value = grp->max_gpus, why->limit_used = u->gpus;
+	else if (grp->max_cpus >= 0 && j->cpus > 0 && u->cpus + j->cpus > grp->max_cpus)
+		l = SCHED_LIMIT_CPUS, why->limit_value = grp->max_cpus, why->limit_used = u->cpus;
+	else if (grp->max_jobs >= 0 && u->jobs + 1 > grp->max_jobs)
+		l = SCHED_LIMIT_JOBS, why->limit_value = grp->max_jobs, why->limit_used = u->jobs;
+	why->limit = l;
+	return l;
 }
 
 static bool sched_array_allows(const struct sched_state *st, long a, const struct sched_job *j)
@@ -352,52 +577,136 @@ static bool sched_fits_ever(const struct sched_input *in, const struct sched_job
 	return false;
 }
 
-/* When the job would end if started now; INT64_MAX for "no wall time". */
-static int64_t sched_end_if_now(const struct sched_input *in, const struct sched_job *j)
+/* Could the job run inside the reservation if it were all free? */
+static bool sched_fits_resv(const struct sched_reservation *r, const struct sched_job *j)
 {
-	return j->walltime_s > 0 ? sched_add_sat(in->now, j->walltime_s) : INT64_MAX;
+	return r->approved && sched_fits(r->cpus, r->mem_mb, r->gpu_mask, j) && j->walltime_s > 0 &&
+	       j->walltime_s <= r->end - r->start;
+}
+
+/* The pools a job may run in, best first on a tie: its own reservations,
+ * then the nodes (or only the reservation it asked for). */
+static size_t sched_candidates(const struct sched_state *st, const struct sched_job *j,
+			       size_t *out)
+{
+	const struct sched_input *in = st->in;
+	size_t n = 0;
+	if (j->resv_req > 0) {
+		long k = idkey_find(st->resvs, in->nresvs, j->resv_req);
+		if (k >= 0)
+			out[n++] = in->nnodes + st->resvs[k].idx;
+		return n;
+	}
+	for (size_t r = 0; r < in->nresvs; r++)
+		if (in->resvs[r].user_id == j->user_id && in->resvs[r].approved)
+			out[n++] = in->nnodes + r;
+	for (size_t p = 0; p < in->nnodes; p++)
+		out[n++] = p;
+	return n;
+}
+
+static struct sched_need sched_need_of(const struct sched_job *j)
+{
+	return (struct sched_need){j->cpus, j->mem_mb, j->gpus, j->walltime_s};
 }
 
 /*
- * The first node where the job can start now without delaying the
- * reservation. Returns it and the GPUs to use, or -1 with *why PRIORITY
- * (it fits now, but only on resources the reservation needs) or RESOURCES.
+ * Why a job waits on resources, in numbers: on the node where it would
+ * start first (or the first it fits at all), what is free now compared to
+ * what it needs, which running job frees some of it first, whose
+ * reservation holds GPUs it could use, and the what-ifs.
  */
-static int sched_place(const struct sched_state *st, const struct sched_job *j, uint64_t *mask,
-		       enum sched_reason *why)
+static void sched_explain(const struct sched_state *st, const struct sched_job *j,
+			  const size_t *cand, size_t ncand, size_t best, struct sched_why *why)
 {
-	const struct sched_resv *r = &st->resv;
-	bool outlives = r->active && sched_end_if_now(st->in, j) > r->shadow;
-	bool blocked = false;
-	for (size_t n = 0; n < st->in->nnodes; n++) {
-		const struct sched_nodestate *ns = &st->nodes[n];
-		uint64_t free_gpus = ns->all & ~ns->used;
-		if (!sched_fits(ns->cpus, ns->mem, free_gpus, j))
+	const struct sched_input *in = st->in;
+	const struct sched_pool *bp = &st->base[best];
+	const struct sched_seg *now = &bp->seg[0];
+	why->node = bp->node;
+	why->need_gpus = j->gpus;
+	why->need_cpus = j->cpus;
+	why->need_mem = j->mem_mb;
+	why->free_gpus = sched_popcount(now->gpus);
+	why->free_cpus = now->cpus;
+	why->free_mem = now->mem;
+	if (j->gpus > why->free_gpus)
+		why->short_of |= SCHED_SHORT_GPUS;
+	if (j->cpus > now->cpus)
+		why->short_of |= SCHED_SHORT_CPUS;
+	if (j->mem_mb > now->mem)
+		why->short_of |= SCHED_SHORT_MEM;
+	why->next_at = INT64_MAX;
+	for (size_t i = 0; i < in->nrunning; i++) {
+		const struct sched_job *r = &in->running[i];
+		if (r->node != bp->node || r->walltime_s <= 0)
 			continue;
-		if (outlives && (int)n == r->node) {
-			free_gpus &= r->gpus;
-			if (!sched_fits(r->cpus, r->mem, free_gpus, j)) {
-				blocked = true;
-				continue;
-			}
+		bool frees = ((why->short_of & SCHED_SHORT_GPUS) && r->gpu_mask) ||
+			     ((why->short_of & SCHED_SHORT_CPUS) && r->cpus > 0) ||
+			     ((why->short_of & SCHED_SHORT_MEM) && r->mem_mb > 0);
+		int64_t end = sched_add_sat(r->start_time, r->walltime_s);
+		if (end < in->now)
+			end = in->now;
+		if (frees && (end < why->next_at || (end == why->next_at && r->id < why->next_job))) {
+			why->next_at = end;
+			why->next_job = r->id;
+			why->next_gpus = sched_popcount(r->gpu_mask);
 		}
-		*mask = sched_mask_lowest(free_gpus, j->gpus);
-		return (int)n;
 	}
-	*why = blocked ? SCHED_REASON_PRIORITY : SCHED_REASON_RESOURCES;
-	return -1;
+	if (why->next_at == INT64_MAX)
+		why->next_at = 0;
+	/* Someone else's reservation on that node, during the job's wall
+	 * time, over GPUs that no running job holds: the earliest such. */
+	int64_t end = sched_end_at(in->now, j->walltime_s);
+	why->resv_start = INT64_MAX;
+	for (size_t r = 0; j->gpus > 0 && r < in->nresvs; r++) {
+		const struct sched_reservation *rv = &in->resvs[r];
+		if (rv->node != bp->node || !rv->approved || rv->user_id == j->user_id ||
+		    rv->start >= end || rv->end <= in->now)
+			continue;
+		bool held = false;
+		for (size_t i = 0; i < in->nrunning && !held; i++)
+			held = in->running[i].node == rv->node &&
+			       (in->running[i].gpu_mask & rv->gpu_mask) == rv->gpu_mask;
+		if (!held && rv->start < why->resv_start) {
+			why->resv_start = rv->start;
+			why->resv_end = rv->end;
+			why->resv_id = rv->id;
+			why->resv_user = rv->user_id;
+		}
+	}
+	if (why->resv_start == INT64_MAX)
+		why->resv_start = 0;
+	/* What-ifs against the plan as it stands (higher priority first). */
+	struct sched_need n = sched_need_of(j);
+	for (int g = j->gpus - 1; g >= 1 && !why->fewer_gpus; g--) {
+		n.gpus = g;
+		uint64_t mask;
+		for (size_t c = 0; c < ncand && !why->fewer_gpus; c++)
+			if (sched_pool_earliest(&st->pools[cand[c]], &n, 1, &mask) == 0)
+				why->fewer_gpus = g;
+	}
+	n.gpus = j->gpus;
+	int64_t room = 0;
+	for (size_t c = 0; c < ncand; c++) {
+		int64_t r = sched_pool_room_now(&st->pools[cand[c]], &n);
+		room = r > room ? r : room;
+	}
+	if (room >= SCHED_MIN_WALLTIME_HINT && (j->walltime_s <= 0 || room < j->walltime_s))
+		why->max_walltime_now = room;
 }
 
-/* Book a start: the node, the group, the array, the reservation's extra,
- * and the release at its wall time for a later shadow-time computation. */
-static void sched_start(struct sched_state *st, const struct sched_job *j, long g, long a, int n,
-			uint64_t mask)
+/* Book a start or a future slot for the job in pool p at segment i. */
+static void sched_book(struct sched_state *st, size_t p, size_t i, const struct sched_job *j,
+		       uint64_t mask)
 {
-	struct sched_nodestate *ns = &st->nodes[n];
-	struct sched_resv *r = &st->resv;
-	ns->cpus -= j->cpus;
-	ns->mem -= j->mem_mb;
-	ns->used |= mask;
+	struct sched_pool *pool = &st->pools[p];
+	int64_t t = pool->seg[i].t;
+	sched_pool_adjust(pool, t, sched_end_at(t, j->walltime_s), false, j->cpus, j->mem_mb, mask);
+}
+
+/* Group, array and reservation bookkeeping of a job that starts now. */
+static void sched_count_start(struct sched_state *st, const struct sched_job *j, long g, long a)
+{
 	if (g >= 0) {
 		st->guse[g].gpus += j->gpus;
 		st->guse[g].cpus += j->cpus;
@@ -405,81 +714,6 @@ static void sched_start(struct sched_state *st, const struct sched_job *j, long 
 	}
 	if (a >= 0)
 		st->arun[a]++;
-	if (r->active && n == r->node && sched_end_if_now(st->in, j) > r->shadow) {
-		r->cpus -= j->cpus;
-		r->mem -= j->mem_mb;
-		r->gpus &= ~mask;
-	}
-	if (j->walltime_s > 0)
-		st->rels[st->nrels++] =
-		    (struct sched_rel){sched_end_if_now(st->in, j), n, j->cpus, j->mem_mb, mask};
-}
-
-static int sched_rel_cmp(const void *a, const void *b)
-{
-	const struct sched_rel *x = a, *y = b;
-	if (x->node != y->node)
-		return x->node < y->node ? -1 : 1;
-	if (x->end != y->end)
-		return x->end < y->end ? -1 : 1;
-	return 0; /* same node, same end: released together, order irrelevant */
-}
-
-/*
- * Release the node's jobs (sorted by end) until j fits; on success fill
- * *out with the shadow time and what is left over then. The GPUs kept for
- * j are the released ones first, so that the GPUs free now stay "extra".
- */
-static bool sched_reserve_node(const struct sched_state *st, const struct sched_job *j,
-			       const struct sched_rel *rel, size_t nrel, struct sched_resv *out)
-{
-	const struct sched_nodestate *ns = &st->nodes[rel[0].node];
-	int64_t cpus = ns->cpus, mem = ns->mem;
-	uint64_t free_now = ns->all & ~ns->used, free_gpus = free_now;
-	for (size_t i = 0; i < nrel;) {
-		int64_t t = rel[i].end;
-		for (; i < nrel && rel[i].end == t; i++) {
-			cpus += rel[i].cpus;
-			mem += rel[i].mem;
-			free_gpus |= rel[i].mask;
-		}
-		if (!sched_fits(cpus, mem, free_gpus, j))
-			continue;
-		uint64_t keep = sched_mask_lowest(free_gpus & ~free_now, j->gpus);
-		keep |= sched_mask_lowest(free_now, j->gpus - sched_popcount(keep));
-		*out = (struct sched_resv){.active = true,
-					   .node = rel[0].node,
-					   .shadow = t,
-					   .cpus = cpus - j->cpus,
-					   .mem = mem - j->mem_mb,
-					   .gpus = free_gpus & ~keep};
-		return true;
-	}
-	return false;
-}
-
-/* EASY backfill's reservation for the first job blocked on resources: the
- * earliest time, over all nodes, at which enough jobs will have ended. */
-static bool sched_reserve(struct sched_state *st, const struct sched_job *j)
-{
-	struct sched_rel *rel = xcalloc(st->nrels ? st->nrels : 1, sizeof *rel);
-	for (size_t i = 0; i < st->nrels; i++)
-		rel[i] = st->rels[i];
-	qsort(rel, st->nrels, sizeof *rel, sched_rel_cmp);
-	struct sched_resv best = {.active = false}, cand;
-	for (size_t i = 0, k; i < st->nrels; i = k) {
-		for (k = i; k < st->nrels && rel[k].node == rel[i].node; k++)
-			;
-		if (sched_reserve_node(st, j, rel + i, k - i, &cand) &&
-		    (!best.active || cand.shadow < best.shadow))
-			best = cand;
-	}
-	free(rel);
-	if (!best.active)
-		return false;
-	best.tries = st->resv.tries;
-	st->resv = best;
-	return true;
 }
 
 /* One pending job, in priority order: the checks of policy.h in turn. */
@@ -487,6 +721,7 @@ static void sched_decide(struct sched_state *st, const struct sched_job *j,
 			 struct sched_decision *d)
 {
 	const struct sched_input *in = st->in;
+	d->resv_id = j->resv_req > 0 ? j->resv_req : 0;
 	if (j->held) {
 		d->reason = SCHED_REASON_HELD;
 		return;
@@ -496,9 +731,16 @@ static void sched_decide(struct sched_state *st, const struct sched_job *j,
 		d->action = SCHED_CANCEL;
 	if (d->reason != SCHED_REASON_NONE)
 		return;
+	const struct sched_pool *want = j->resv_req > 0 ? sched_resv_pool(st, j->resv_req) : NULL;
+	if (j->resv_req > 0 &&
+	    (!want || sched_resv_of(st, want)->user_id != j->user_id)) {
+		d->action = SCHED_CANCEL;
+		d->reason = SCHED_REASON_RESERVATION_GONE;
+		return;
+	}
 	long g = sched_group_of(st, j->user_id);
 	long a = j->array_id ? idkey_find(st->arrays, st->narrays, j->array_id) : -1;
-	if (!sched_group_allows(st, g, j)) {
+	if (sched_group_limit(st, g, j, &d->why) != SCHED_LIMIT_NONE) {
 		d->reason = SCHED_REASON_GROUP_LIMIT;
 		return;
 	}
@@ -506,26 +748,94 @@ static void sched_decide(struct sched_state *st, const struct sched_job *j,
 		d->reason = SCHED_REASON_ARRAY_LIMIT;
 		return;
 	}
-	if (!sched_fits_ever(in, j)) {
-		d->reason = SCHED_REASON_RESOURCES;
+	if (want ? !sched_fits_resv(sched_resv_of(st, want), j) : !sched_fits_ever(in, j)) {
+		d->reason = want ? SCHED_REASON_RESERVATION : SCHED_REASON_RESOURCES;
+		d->why.node = -1;
 		return;
 	}
-	uint64_t mask = 0;
-	int n = sched_place(st, j, &mask, &d->reason);
-	if (n >= 0) {
-		sched_start(st, j, g, a, n, mask);
+	size_t *cand = xcalloc(st->npools ? st->npools : 1, sizeof *cand);
+	size_t ncand = sched_candidates(st, j, cand);
+	struct sched_need n = sched_need_of(j);
+	/* Past the planning depth only a start now is looked for. */
+	size_t tries = st->booked < SCHED_PLAN_DEPTH ? SIZE_MAX : 1;
+	size_t best = SIZE_MAX, best_seg = 0;
+	int64_t best_t = INT64_MAX;
+	uint64_t best_mask = 0;
+	for (size_t c = 0; c < ncand; c++) {
+		const struct sched_pool *p = &st->pools[cand[c]];
+		uint64_t mask;
+		size_t i = sched_pool_earliest(p, &n, tries, &mask);
+		if (i < p->nseg && p->seg[i].t < best_t) {
+			best = cand[c], best_seg = i, best_t = p->seg[i].t, best_mask = mask;
+		}
+	}
+	const struct sched_reservation *rv = best != SIZE_MAX ? sched_resv_of(st, &st->pools[best]) : NULL;
+	uint64_t gpus = 0;
+	if (best != SIZE_MAX)
+		gpus = sched_pool_pick(&st->pools[best], best_seg, best_mask, j->gpus, j->plan_mask);
+	if (best_t == in->now) {
+		sched_book(st, best, best_seg, j, gpus);
+		/* What starts now is what runs, for the jobs after it too. */
+		sched_pool_adjust(&st->base[best], in->now, sched_end_at(in->now, j->walltime_s),
+				  false, j->cpus, j->mem_mb, gpus);
+		sched_count_start(st, j, g, a);
 		d->action = SCHED_START;
 		d->reason = SCHED_REASON_NONE;
-		d->node = n;
-		d->gpu_mask = mask;
+		d->node = st->pools[best].node;
+		d->gpu_mask = gpus;
 		d->est_start = in->now;
+		d->resv_id = rv ? rv->id : 0;
+		free(cand);
 		return;
 	}
-	if (d->reason == SCHED_REASON_RESOURCES && !st->resv.active &&
-	    st->resv.tries < SCHED_RESERVE_TRIES) {
-		st->resv.tries++;
-		if (sched_reserve(st, j))
-			d->est_start = st->resv.shadow;
+	/* Waiting: for its reservation's window, behind higher-priority jobs
+	 * (it would fit now but for their booked slots), or for resources.
+	 * Explained before its own slot is booked, so the what-ifs see the
+	 * plan without it. */
+	size_t at = best != SIZE_MAX ? best : cand[0];
+	for (size_t c = 0; best == SIZE_MAX && c < ncand; c++)
+		if (sched_pool_earliest(&st->base[cand[c]], &n, SIZE_MAX, &(uint64_t){0}) <
+		    st->base[cand[c]].nseg) {
+			at = cand[c];
+			break;
+		}
+	bool fits_base = false;
+	for (size_t c = 0; c < ncand && !fits_base; c++)
+		fits_base = sched_pool_earliest(&st->base[cand[c]], &n, 1, &(uint64_t){0}) == 0;
+	if ((want && in->now < sched_resv_of(st, want)->start) || (rv && in->now < rv->start))
+		d->reason = SCHED_REASON_RESERVATION;
+	else
+		d->reason = fits_base ? SCHED_REASON_PRIORITY : SCHED_REASON_RESOURCES;
+	sched_explain(st, j, cand, ncand, at, &d->why);
+	if (best != SIZE_MAX) {
+		sched_book(st, best, best_seg, j, gpus);
+		st->booked++;
+		d->est_start = best_t;
+		d->node = st->pools[best].node;
+		d->gpu_mask = gpus;
+		if (rv)
+			d->resv_id = rv->id;
+	}
+	free(cand);
+}
+
+/* Ranks among competitors: GPU jobs among the waiting jobs that ask for
+ * GPUs, the others among all waiting jobs, in priority order. */
+static void sched_positions(const struct sched_input *in, const struct sched_rank *rank,
+			    struct sched_decision *out)
+{
+	int64_t all = 0, gpu = 0;
+	for (size_t k = 0; k < in->npending; k++) {
+		struct sched_decision *d = &out[rank[k].idx];
+		const struct sched_job *j = &in->pending[rank[k].idx];
+		if (d->action != SCHED_WAIT ||
+		    (d->reason != SCHED_REASON_RESOURCES && d->reason != SCHED_REASON_PRIORITY &&
+		     d->reason != SCHED_REASON_RESERVATION))
+			continue;
+		d->position = 1 + (j->gpus > 0 ? gpu : all);
+		all++;
+		if (j->gpus > 0)
+			gpu++;
 	}
 }
 
@@ -536,6 +846,14 @@ void sched_plan(const struct sched_input *in, struct sched_decision *out)
 	struct sched_rank *rank = sched_rank_new(&st, out);
 	for (size_t k = 0; k < in->npending; k++)
 		sched_decide(&st, &in->pending[rank[k].idx], &out[rank[k].idx]);
+	sched_positions(in, rank, out);
 	free(rank);
 	sched_state_free(&st);
+}
+
+bool sched_resv_should_release(int64_t start, int64_t first_used_at, int64_t now,
+			       int64_t release_after_s)
+{
+	return release_after_s > 0 && first_used_at < 0 && now >= start &&
+	       now - start >= release_after_s;
 }

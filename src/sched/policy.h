@@ -23,13 +23,26 @@
  * node has. Group limits (concurrent GPUs, CPUs, jobs of all the group's
  * users together, counting running jobs) keep jobs pending with reason
  * GROUP_LIMIT. An array element waits with ARRAY_LIMIT while `%N` of its
- * array run. Jobs are considered in priority order; the first job that
- * cannot start for lack of resources gets a reservation at the earliest
- * time enough running jobs will have ended (by their wall time), and a
- * lower-priority job may start now only if it fits now and either ends
- * (now + walltime) before that reservation or leaves the reserved
- * resources untouched (EASY backfill).
- */
+ * array run.
+ *
+ * Planning is conservative backfill over a timeline (what Slurm's
+ * backfill scheduler does for the jobs it tests): every node's free CPUs,
+ * memory and GPUs are known from now on, given the running jobs' wall
+ * times and the reservations. Jobs are taken in priority order; each gets
+ * the earliest start at which it fits for its whole wall time, and that
+ * slot is booked on the timeline, so a lower-priority job starts now only
+ * if it delays no job before it. The booked slots are the estimated start
+ * times: exact when every job runs to its wall time and nothing new
+ * arrives. Past SCHED_PLAN_DEPTH booked future slots, later jobs may still
+ * start now (without delaying any booked slot) but get no estimate.
+ *
+ * Reservations (calendar bookings) hold their GPUs, and the node's CPUs
+ * and memory in proportion, for their window: during it only the owner's
+ * jobs run on them, and other jobs may use them before it only if they
+ * end by its start. An owner's job runs inside a reservation when it asks
+ * for it (resv_req) or, automatically, when that is where it starts
+ * earliest; it must end by the reservation's end.
+  */
 #ifndef KAON_SCHED_POLICY_H
 #define KAON_SCHED_POLICY_H
 
@@ -37,7 +50,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { SCHED_MAX_GPUS = 64 }; /* per node: gpu masks are uint64_t */
+enum {
+	SCHED_MAX_GPUS = 64,     /* per node: gpu masks are uint64_t */
+	SCHED_PLAN_DEPTH = 500,  /* future slots booked per plan (Slurm's bf_max_job_test) */
+};
 
 struct sched_node {
 	const char *name;
@@ -58,6 +74,18 @@ struct sched_user {
 	double usage;     /* decayed usage as of `now` (billing-seconds) */
 };
 
+/* A reservation: GPUs of one node for [start, end), with CPUs and memory. */
+struct sched_reservation {
+	int64_t id;
+	int64_t user_id;
+	int node;
+	uint64_t gpu_mask;
+	int cpus;
+	int64_t mem_mb;
+	int64_t start, end;
+	bool approved; /* false: awaiting approval; holds nothing, runs nothing yet */
+};
+
 struct sched_job {
 	int64_t id;
 	int64_t user_id;
@@ -71,10 +99,16 @@ struct sched_job {
 	int array_limit;   /* `%N` of its array; 0: no limit */
 	const int64_t *after; /* job ids that must complete successfully first */
 	size_t nafter;
-	/* Running jobs only: where and since when. */
+	int64_t resv_req;  /* pending: run only inside this reservation; 0: anywhere */
+	/* Pending: the GPUs its slot had in the previous plan (0: none). They
+	 * are taken again when still free, so a plan is stable from pass to
+	 * pass and a job starts on the GPUs it was promised. */
+	uint64_t plan_mask;
+	/* Running jobs only: where, since when, and inside which reservation (0: none). */
 	int node;
 	int64_t start_time;
 	uint64_t gpu_mask;
+	int64_t resv_id;
 };
 
 enum sched_dep {
@@ -103,6 +137,8 @@ struct sched_input {
 	size_t nrunning;
 	const struct sched_job *pending;
 	size_t npending;
+	const struct sched_reservation *resvs; /* live ones: end > now */
+	size_t nresvs;
 	/* State of a dependency (any job id, ended ones included). */
 	enum sched_dep (*dep_state)(void *ctx, int64_t job_id);
 	void *dep_ctx;
@@ -123,21 +159,66 @@ enum sched_reason {
 	SCHED_REASON_HELD,
 	SCHED_REASON_ARRAY_LIMIT, /* `%N` elements of its array are running */
 	SCHED_REASON_DEPENDENCY_FAILED, /* with SCHED_CANCEL */
+	SCHED_REASON_RESERVATION, /* its reservation has not begun, awaits approval, or is too short */
+	SCHED_REASON_RESERVATION_GONE, /* with SCHED_CANCEL: its reservation is no more */
+};
+
+/* What a resource-waiting job is short of (bits of sched_why.short_of). */
+enum { SCHED_SHORT_GPUS = 1, SCHED_SHORT_CPUS = 2, SCHED_SHORT_MEM = 4 };
+
+/* The group limit a GROUP_LIMIT job waits on. */
+enum sched_limit { SCHED_LIMIT_NONE, SCHED_LIMIT_GPUS, SCHED_LIMIT_CPUS, SCHED_LIMIT_JOBS };
+
+/*
+ * Why a job waits, in numbers the daemon turns into words. Filled for
+ * RESOURCES and PRIORITY (the node where it would start first), for
+ * GROUP_LIMIT, and for RESERVATION; zero otherwise.
+ */
+struct sched_why {
+	int node;                  /* -1: none */
+	unsigned short_of;         /* SCHED_SHORT_*: what is missing now for running jobs */
+	int need_gpus, free_gpus;  /* free now on that node for this job */
+	int need_cpus;
+	int64_t free_cpus;
+	int64_t need_mem, free_mem;
+	/* The first running job whose end frees some of what is short. */
+	int64_t next_job, next_at;
+	int next_gpus;
+	/* Another user's reservation holds GPUs this job could otherwise use now. */
+	int64_t resv_id, resv_user, resv_start, resv_end;
+	/* What-if: with this many GPUs (fewer than asked, >= 1) it would start
+	 * now; 0: none would. With a wall time of at most this it would start
+	 * now (backfill); 0: none would. */
+	int fewer_gpus;
+	int64_t max_walltime_now;
+	/* GROUP_LIMIT */
+	enum sched_limit limit;
+	int64_t limit_value, limit_used;
 };
 
 struct sched_decision {
 	int64_t job_id;
 	enum sched_action action;
 	enum sched_reason reason;
-	int node;          /* SCHED_START */
-	uint64_t gpu_mask; /* SCHED_START: exactly `gpus` bits, none in use */
+	int node;          /* SCHED_START; a booked SCHED_WAIT: where its slot is */
+	uint64_t gpu_mask; /* SCHED_START: exactly `gpus` bits, none in use; booked WAIT: its slot's */
 	double priority;
 	int64_t est_start; /* SCHED_WAIT: expected start (Unix time), -1 unknown */
+	int64_t resv_id;   /* SCHED_START: inside this reservation; WAIT: the one it asked for */
+	/* SCHED_WAIT for resources or priority: rank (1 = next) among the
+	 * pending jobs that compete with it (GPU jobs among the jobs that ask
+	 * for GPUs, others among all); 0 otherwise. */
+	int64_t position;
+	struct sched_why why;
 };
 
 void sched_params_default(struct sched_params *p);
 /* Fill out[i] for in->pending[i]; out has in->npending entries. */
 void sched_plan(const struct sched_input *in, struct sched_decision *out);
+/* A reservation that nothing used within release_after_s of its start is
+ * released (0: never). first_used_at -1: unused so far. */
+bool sched_resv_should_release(int64_t start, int64_t first_used_at, int64_t now,
+			       int64_t release_after_s);
 /* The reason as the API spells it: "priority", "resources", ... */
 const char *sched_reason_name(enum sched_reason r);
 
