@@ -1,6 +1,7 @@
 /* Unit tests of store/reservations: insert/get/update round trip, the
  * window and state filters of the list, live counts, the scheduler's
- * writes (mark used, release, use), and notifications. */
+ * writes (mark used, release, use), notifications, and the groups'
+ * booking policy columns. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "../harness.h"
 #include "lib/xalloc.h"
 #include "store/db.h"
+#include "store/groups.h"
 #include "store/jobs.h"
 #include "store/reservations.h"
 
@@ -213,5 +215,37 @@ TEST(store_notifications_newest_first_unread_and_read)
 	CHECK_INT(unread, 0);
 	CHECK_INT(ns[2].read_at, 200); /* the first read time stays */
 	store_notifications_free(ns, n);
+	store_close(st);
+}
+
+TEST(store_groups_booking_policy_defaults_and_round_trip)
+{
+	struct store *st = resv_test_open();
+	struct store_group g = {0};
+	CHECK_INT(store_group_get(st, "students", &g), 0);
+	CHECK_INT(g.resv_max_gpus, 1);
+	CHECK_INT(g.resv_max_s, 8 * 3600);
+	CHECK_INT(g.resv_max_ahead_s, 14 * 86400);
+	CHECK_INT(g.resv_max_active, 1);
+	CHECK(g.resv_approval);
+	store_group_clear(&g);
+	CHECK_INT(store_group_get(st, "researchers", &g), 0);
+	CHECK_INT(g.resv_max_gpus, 8);
+	CHECK_INT(g.resv_max_active, 4);
+	CHECK(!g.resv_approval);
+	g.resv_max_gpus = STORE_NO_LIMIT;
+	g.resv_max_s = 3600;
+	g.resv_approval = true;
+	CHECK_INT(store_group_update(st, &g), 0);
+	store_group_clear(&g);
+	CHECK_INT(store_group_get(st, "researchers", &g), 0);
+	CHECK_INT(g.resv_max_gpus, STORE_NO_LIMIT);
+	CHECK_INT(g.resv_max_s, 3600);
+	CHECK_INT(g.resv_max_ahead_s, 90 * 86400);
+	CHECK(g.resv_approval);
+	store_group_clear(&g);
+	CHECK_INT(store_group_get(st, "guests", &g), 0);
+	CHECK_INT(g.resv_max_gpus, 0);
+	store_group_clear(&g);
 	store_close(st);
 }
