@@ -89,6 +89,8 @@ build/dbg/%.o: %.c
 build/kaon: build/rel/src/main.o $(REL_OBJS)
 	$(CC) $(REL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+.DELETE_ON_ERROR:
+
 build/debug/kaon: build/dbg/src/main.o $(DBG_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(DBG_LDFLAGS) -o $@ $^ $(PKG_LIBS)

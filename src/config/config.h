@@ -8,7 +8,7 @@
  *   [accounts] home_root, unix_min_uid, default_group
  *   [node]     fake_gpus, cpus_reserved, mem_reserved_mb, oversubscribe
  *   [sched]    half_life_s, w_fairshare, w_age, max_age_s, w_cpu, w_gpu,
- *              grace_s, max_array
+ *              grace_s, max_array, reservation_release_s
  *   [files]    quota_mib, min_free_mib, upload_ttl_s, shared_root
  *   [terminal] grace_s, idle_s, scrollback_kib
  *   [sessions] check_s, start_timeout_s
@@ -63,6 +63,7 @@ struct config {
 	int64_t w_cpu, w_gpu; /* billing weights */
 	int64_t grace_s;      /* SIGTERM to SIGKILL at cancel and wall time */
 	int64_t max_array;    /* elements in one array submission */
+	int64_t reservation_release_s; /* an unused reservation is released this long after it begins; 0 never */
 	/* [files] */
 	int64_t quota_mib;    /* per-user bytes in the home, 0: no quota */
 	int64_t min_free_mib; /* uploads never leave less free on the disk */

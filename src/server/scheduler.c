@@ -25,6 +25,7 @@
 #include "lib/fsio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "sched/explain.h"
 #include "sched/fairshare.h"
 #include "sched/policy.h"
 #include "server/http.h"
@@ -34,6 +35,7 @@
 #include "store/db.h"
 #include "store/groups.h"
 #include "store/jobs.h"
+#include "store/reservations.h"
 #include "store/users.h"
 
 enum {
@@ -61,6 +63,17 @@ struct scheduler {
 	size_t nended;
 	bool sweep;
 	int64_t last_sweep;
+	/* The GPUs each pending job's slot had in the last plan, by job id
+	 * (sorted): handed back to the policy so that plans stay stable and a
+	 * job starts on the GPUs it was promised. */
+	struct scheduler_promise *promised;
+	size_t npromised;
+	int64_t last_release_check;
+};
+
+struct scheduler_promise {
+	int64_t job_id;
+	uint64_t mask;
 };
 
 char *scheduler_job_dir(const struct server *srv, int64_t job_id)
@@ -175,6 +188,9 @@ struct scheduler_plan {
 	size_t ngroups;
 	struct store_group *group_rows;
 	struct sched_node node;
+	struct sched_reservation *resvs;
+	struct store_reservation *resv_rows; /* resvs[i] came from resv_rows[i] */
+	size_t nresvs;
 };
 
 static void scheduler_plan_free(struct scheduler_plan *p)
@@ -188,6 +204,8 @@ static void scheduler_plan_free(struct scheduler_plan *p)
 	free(p->users);
 	free(p->groups);
 	store_groups_free(p->group_rows, p->ngroups);
+	free(p->resvs);
+	store_reservations_free(p->resv_rows, p->nresvs);
 }
 
 static int64_t *scheduler_parse_after(const char *json, size_t *n)
@@ -218,6 +236,8 @@ void scheduler_job_to_sched(const struct server *srv, const struct store_job *j,
 	sj->node = 0;
 	sj->start_time = j->start_time;
 	sj->gpu_mask = jobenv_gpu_mask(&srv->inv, j->alloc_gpus);
+	sj->resv_id = j->reservation_id > 0 ? j->reservation_id : 0;
+	sj->resv_req = j->reservation_req > 0 ? j->reservation_req : 0;
 }
 
 static enum sched_dep scheduler_dep_state(void *ctx, int64_t id)
@@ -285,6 +305,56 @@ static int scheduler_load_accounts(struct scheduler *s, struct scheduler_plan *p
 	return 0;
 }
 
+static int scheduler_promise_cmp(const void *a, const void *b)
+{
+	const struct scheduler_promise *x = a, *y = b;
+	return x->job_id < y->job_id ? -1 : x->job_id > y->job_id;
+}
+
+static uint64_t scheduler_promised(const struct scheduler *s, int64_t job_id)
+{
+	struct scheduler_promise key = { job_id, 0 };
+	const struct scheduler_promise *f =
+		bsearch(&key, s->promised, s->npromised, sizeof key, scheduler_promise_cmp);
+	return f ? f->mask : 0;
+}
+
+/* Keep the GPUs of every booked slot of this plan for the next one. */
+static void scheduler_promise(struct scheduler *s, const struct scheduler_plan *p,
+			      const struct sched_decision *d)
+{
+	free(s->promised);
+	s->promised = xcalloc(p->npending ? p->npending : 1, sizeof *s->promised);
+	s->npromised = 0;
+	for (size_t i = 0; i < p->npending; i++)
+		if (d[i].action == SCHED_WAIT && d[i].gpu_mask)
+			s->promised[s->npromised++] =
+				(struct scheduler_promise){ d[i].job_id, d[i].gpu_mask };
+	qsort(s->promised, s->npromised, sizeof *s->promised, scheduler_promise_cmp);
+}
+
+/* Reservations that are not over: approved ones are enforced, pending
+ * ones are known so that jobs asking for them wait with the right words. */
+static int scheduler_load_reservations(struct scheduler *s, struct scheduler_plan *p, int64_t now)
+{
+	int rc = store_reservations_list(s->st, now + 1, INT64_MAX, "pending,approved", -1, NULL,
+					 &p->resv_rows, &p->nresvs);
+	if (rc < 0)
+		return rc;
+	p->resvs = xcalloc(p->nresvs ? p->nresvs : 1, sizeof *p->resvs);
+	for (size_t i = 0; i < p->nresvs; i++) {
+		const struct store_reservation *r = &p->resv_rows[i];
+		p->resvs[i] = (struct sched_reservation){
+			.id = r->id, .user_id = r->user_id,
+			.node = strcmp(r->node, s->srv->inv.hostname) == 0 ? 0 : -1,
+			.gpu_mask = jobenv_gpu_mask(&s->srv->inv, r->gpu_indices),
+			.cpus = r->cpus, .mem_mb = r->mem_mb, .start = r->start_time,
+			.end = r->end_time, .approved = strcmp(r->state, "approved") == 0,
+		};
+	}
+	return 0;
+}
+
 static int scheduler_build(struct scheduler *s, struct store_job *jobs, size_t n,
 			   struct scheduler_plan *p, int64_t now)
 {
@@ -304,10 +374,13 @@ static int scheduler_build(struct scheduler *s, struct store_job *jobs, size_t n
 			p->pending_rows[p->npending++] = &jobs[i];
 		}
 	}
+	for (size_t i = 0; i < p->npending; i++)
+		p->pending[i].plan_mask = scheduler_promised(s, p->pending[i].id);
 	const struct inventory *inv = &s->srv->inv;
 	p->node = (struct sched_node){ .name = inv->hostname, .cpus = inv->cpus * (int)s->srv->cfg->oversubscribe, .mem_mb = inv->mem_mb,
 				       .ngpus = inv->ngpus };
-	return scheduler_load_accounts(s, p, now);
+	int rc = scheduler_load_reservations(s, p, now);
+	return rc < 0 ? rc : scheduler_load_accounts(s, p, now);
 }
 
 /* ---- starting -------------------------------------------------------- */
@@ -387,31 +460,102 @@ static void scheduler_launch_finish(struct scheduler *s, struct scheduler_launch
 	free(l->cause);
 }
 
+/* A reservation of the plan by id, or NULL. */
+static const struct store_reservation *scheduler_resv_row(const struct scheduler_plan *p, int64_t id)
+{
+	for (size_t i = 0; i < p->nresvs; i++)
+		if (p->resv_rows[i].id == id)
+			return &p->resv_rows[i];
+	return NULL;
+}
+
+static const char *scheduler_username(const struct scheduler_plan *p, int64_t user_id)
+{
+	/* A reservation row carries its owner's name. */
+	for (size_t i = 0; i < p->nresvs; i++)
+		if (p->resv_rows[i].user_id == user_id)
+			return p->resv_rows[i].username;
+	return NULL;
+}
+
+/* The explanation of a waiting job as stored: words, hints, and the
+ * numbers behind them for pages that draw them. New string. */
+static char *scheduler_explain_json(const struct scheduler_plan *p, const struct store_job *row,
+				    const struct sched_job *j, const struct sched_decision *d,
+				    int64_t now)
+{
+	struct explain_ctx c = { .now = now, .group = row->group_name, .resv_state = -1 };
+	if (d->why.resv_id > 0)
+		c.resv_owner = scheduler_username(p, d->why.resv_user);
+	const struct store_reservation *own = d->resv_id > 0 ? scheduler_resv_row(p, d->resv_id) : NULL;
+	if (own) {
+		c.resv_start = own->start_time;
+		c.resv_end = own->end_time;
+		c.resv_state = strcmp(own->state, "approved") == 0 ? 1 : 0;
+	}
+	struct explain_words w;
+	explain_words(d, j, &c, &w);
+	json_t *hints = json_array();
+	for (int i = 0; i < w.nhints; i++)
+		json_array_append_new(hints, json_string(w.hints[i]));
+	json_t *o = json_pack("{s:s,s:o}", "text", w.text, "hints", hints);
+	if (d->why.next_job > 0) {
+		json_object_set_new(o, "next_job", json_integer(d->why.next_job));
+		json_object_set_new(o, "next_at", json_integer(d->why.next_at));
+	}
+	if (d->why.resv_id > 0)
+		json_object_set_new(o, "reserved_by", json_integer(d->why.resv_id));
+	if (d->resv_id > 0)
+		json_object_set_new(o, "reservation", json_integer(d->resv_id));
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return text;
+}
+
+static bool scheduler_same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
 /* Commit one decision; 0, 1 when the job was marked started, or a store
  * error. A job that stopped being pending meanwhile (cancelled or held
  * through the API) is skipped, not an error. */
-static int scheduler_apply_one(struct scheduler *s, const struct store_job *j,
+static int scheduler_apply_one(struct scheduler *s, const struct scheduler_plan *p, size_t i,
 			       const struct sched_decision *d, int64_t now)
 {
+	const struct store_job *j = p->pending_rows[i];
 	char gpus[256];
 	int rc;
 	switch (d->action) {
 	case SCHED_START:
 		jobenv_gpu_list(&s->srv->inv, d->gpu_mask, gpus, sizeof gpus);
-		rc = store_job_start(s->st, j->id, now, s->srv->inv.hostname, gpus);
+		rc = store_job_start(s->st, j->id, now, s->srv->inv.hostname, gpus,
+				     d->resv_id > 0 ? d->resv_id : -1);
+		if (rc == 0 && d->resv_id > 0)
+			rc = store_reservation_mark_used(s->st, d->resv_id, now);
 		return rc == 0 ? 1 : rc == -ENOENT ? 0 : rc;
 	case SCHED_CANCEL:
-		rc = store_job_cancel_pending(s->st, j->id, "dependency_failed", now);
+		rc = store_job_cancel_pending(s->st, j->id, sched_reason_name(d->reason), now);
 		return rc == -ENOENT ? 0 : rc;
 	case SCHED_WAIT:
 		break;
 	}
-	const char *reason = sched_reason_name(d->reason);
+	struct store_job_planned plan = {
+		.reason = sched_reason_name(d->reason), .priority = d->priority,
+		.est_start = d->est_start, .queue_position = d->position > 0 ? d->position : -1,
+	};
+	char *explain = scheduler_explain_json(p, j, &p->pending[i], d, now);
+	plan.explain = explain;
 	double dp = j->priority - d->priority;
-	if (j->reason && strcmp(j->reason, reason) == 0 && j->est_start == d->est_start &&
-	    dp < SCHEDULER_PRIORITY_EPSILON && dp > -SCHEDULER_PRIORITY_EPSILON)
+	if (j->reason && strcmp(j->reason, plan.reason) == 0 && j->est_start == d->est_start &&
+	    j->queue_position == plan.queue_position && scheduler_same(j->explain, explain) &&
+	    dp < SCHEDULER_PRIORITY_EPSILON && dp > -SCHEDULER_PRIORITY_EPSILON) {
+		free(explain);
 		return 0; /* unchanged: spare the write */
-	return store_job_plan(s->st, j->id, reason, d->priority, d->est_start);
+	}
+	rc = store_job_plan(s->st, j->id, &plan);
+	free(explain);
+	return rc;
 }
 
 static void scheduler_apply(struct scheduler *s, struct scheduler_plan *p,
@@ -423,7 +567,7 @@ static void scheduler_apply(struct scheduler *s, struct scheduler_plan *p,
 	bool *go = xcalloc(p->npending ? p->npending : 1, sizeof *go);
 	int rc = 0;
 	for (size_t i = 0; i < p->npending && rc >= 0; i++) {
-		rc = scheduler_apply_one(s, p->pending_rows[i], &d[i], now);
+		rc = scheduler_apply_one(s, p, i, &d[i], now);
 		go[i] = rc == 1;
 	}
 	/* Commit before acting: a start is recorded before its process exists,
@@ -450,6 +594,48 @@ static void scheduler_apply(struct scheduler *s, struct scheduler_plan *p,
 	free(go);
 }
 
+/* ---- reservations ---------------------------------------------------- */
+
+/* Release the reservations that began and that nothing used for
+ * [sched] reservation_release_s, and tell their owners in the page:
+ * booked GPUs nobody uses go back to the queue. Once a second. */
+static void scheduler_release_unused(struct scheduler *s, int64_t now)
+{
+	int64_t after = s->srv->cfg->reservation_release_s;
+	if (after <= 0)
+		return;
+	struct store_reservation *rs = NULL;
+	size_t n = 0;
+	if (store_reservations_list(s->st, now - after, now + 1, "approved", -1, NULL, &rs, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_reservation *r = &rs[i];
+		if (r->end_time <= now ||
+		    !sched_resv_should_release(r->start_time, r->first_used_at, now, after))
+			continue;
+		char dur[48], text[256], link[64];
+		explain_duration(after, dur, sizeof dur);
+		snprintf(text, sizeof text,
+			 "Reservation %lld (%d GPU%s) was released: no job or session used it in "
+			 "the %s after it began.", (long long)r->id, r->gpus, r->gpus == 1 ? "" : "s", dur);
+		snprintf(link, sizeof link, "/calendar?r=%lld", (long long)r->id);
+		char reason[96];
+		snprintf(reason, sizeof reason, "unused for %s after it began", dur);
+		if (store_begin(s->st) < 0)
+			break;
+		int rc = store_reservation_release(s->st, r->id, reason, now);
+		if (rc == 0)
+			rc = store_notify(s->st, r->user_id, "reservation_released", text, link, now);
+		if (rc < 0 || store_commit(s->st) < 0) {
+			store_rollback(s->st);
+			continue;
+		}
+		log_info("reservation %lld of %s released: unused", (long long)r->id, r->username);
+		scheduler_kick(s->srv); /* its GPUs are free for the queue */
+	}
+	store_reservations_free(rs, n);
+}
+
 static void scheduler_pass(struct scheduler *s)
 {
 	int64_t now = time(NULL);
@@ -469,11 +655,17 @@ static void scheduler_pass(struct scheduler *s)
 			.groups = p.groups, .ngroups = p.ngroups, .users = p.users, .nusers = p.nusers,
 			.running = p.running, .nrunning = p.nrunning, .pending = p.pending,
 			.npending = p.npending, .dep_state = scheduler_dep_state, .dep_ctx = s,
+			.resvs = p.resvs, .nresvs = p.nresvs,
 		};
 		struct sched_decision *d = xcalloc(p.npending, sizeof *d);
 		sched_plan(&in, d);
 		scheduler_apply(s, &p, d);
+		scheduler_promise(s, &p, d);
 		free(d);
+	}
+	if (now != s->last_release_check) {
+		s->last_release_check = now;
+		scheduler_release_unused(s, now);
 	}
 	scheduler_plan_free(&p);
 	store_jobs_free(jobs, n);
@@ -627,6 +819,7 @@ void scheduler_stop(struct server *srv)
 		unlink(s->notify_path);
 	}
 	free(s->notify_path);
+	free(s->promised);
 	store_close(s->st);
 	free(s);
 }

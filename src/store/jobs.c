@@ -13,7 +13,7 @@
 	"id, user_id, username, group_name, name, command, script, workdir, env, cpus, mem_mb, gpus," \
 	" walltime_s, array_id, array_index, array_limit, after, hold, state, reason, priority,"      \
 	" est_start, submit_time, start_time, end_time, exit_code, signal, node, alloc_gpus,"         \
-	" cpu_seconds, max_rss_kb, kind"
+	" cpu_seconds, max_rss_kb, kind, reservation_id, reservation_req, explain, queue_position"
 
 void store_job_clear(struct store_job *j)
 {
@@ -30,6 +30,7 @@ void store_job_clear(struct store_job *j)
 	free(j->node);
 	free(j->alloc_gpus);
 	free(j->kind);
+	free(j->explain);
 	memset(j, 0, sizeof *j);
 }
 
@@ -86,6 +87,10 @@ static void store_jobs_row(struct store_q *q, struct store_job *j)
 	j->cpu_seconds = store_col_real(q, 29);
 	j->max_rss_kb = store_jobs_opt(q, 30, -1);
 	j->kind = store_jobs_text(q, 31);
+	j->reservation_id = store_jobs_opt(q, 32, -1);
+	j->reservation_req = store_jobs_opt(q, 33, -1);
+	j->explain = store_jobs_text(q, 34);
+	j->queue_position = store_jobs_opt(q, 35, -1);
 }
 
 static int store_jobs_collect(struct store_q *q, struct store_job **out, size_t *n)
@@ -116,8 +121,8 @@ int store_job_insert(struct store *st, struct store_job *j)
 	static const char sql[] =
 		"INSERT INTO jobs (user_id, username, group_name, name, command, script, workdir, env,"
 		" cpus, mem_mb, gpus, walltime_s, array_id, array_index, array_limit, after, hold,"
-		" state, submit_time, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13, ?14, ?15, ?16, ?17, 'pending', ?18, ?19)";
+		" state, submit_time, kind, reservation_req) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+		" ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 'pending', ?18, ?19, ?20)";
 	static const char fix_array[] = "UPDATE jobs SET array_id = id WHERE id = ?1";
 	struct store_q *q = store_q(st, sql);
 	if (j->submit_time <= 0)
@@ -147,6 +152,10 @@ int store_job_insert(struct store *st, struct store_job *j)
 	store_q_int(q, 17, j->hold);
 	store_q_int(q, 18, j->submit_time);
 	store_q_text(q, 19, j->kind ? j->kind : "batch");
+	if (j->reservation_req > 0)
+		store_q_int(q, 20, j->reservation_req);
+	else
+		store_q_null(q, 20);
 	int rc = store_q_exec(q);
 	if (rc < 0)
 		return rc;
@@ -181,8 +190,8 @@ int store_jobs_live(struct store *st, struct store_job **out, size_t *n)
 		"SELECT id, user_id, username, group_name, name, NULL, NULL, NULL, NULL, cpus, mem_mb,"
 		" gpus, walltime_s, array_id, array_index, array_limit, after, hold, state, reason,"
 		" priority, est_start, submit_time, start_time, end_time, exit_code, signal, node,"
-		" alloc_gpus, cpu_seconds, max_rss_kb, kind"
-		" FROM jobs WHERE state IN ('pending', 'running') ORDER BY id";
+		" alloc_gpus, cpu_seconds, max_rss_kb, kind, reservation_id, reservation_req, explain,"
+		" queue_position FROM jobs WHERE state IN ('pending', 'running') ORDER BY id";
 	return store_jobs_collect(store_q(st, sql), out, n);
 }
 
@@ -267,16 +276,21 @@ int store_job_set_hold(struct store *st, int64_t id, bool hold)
 }
 
 int store_job_start(struct store *st, int64_t id, int64_t start_time, const char *node,
-		    const char *alloc_gpus)
+		    const char *alloc_gpus, int64_t reservation_id)
 {
 	static const char sql[] = "UPDATE jobs SET state = 'running', reason = NULL, est_start = NULL,"
-				  " start_time = ?2, node = ?3, alloc_gpus = ?4"
+				  " explain = NULL, queue_position = NULL,"
+				  " start_time = ?2, node = ?3, alloc_gpus = ?4, reservation_id = ?5"
 				  " WHERE id = ?1 AND state = 'pending'";
 	struct store_q *q = store_q(st, sql);
 	store_q_int(q, 1, id);
 	store_q_int(q, 2, start_time);
 	store_q_text(q, 3, node);
 	store_q_text(q, 4, alloc_gpus);
+	if (reservation_id > 0)
+		store_q_int(q, 5, reservation_id);
+	else
+		store_q_null(q, 5);
 	return store_jobs_changed_one(st, store_q_exec(q));
 }
 
@@ -285,7 +299,8 @@ int store_job_end(struct store *st, int64_t id, const char *state, const char *r
 		  int64_t max_rss_kb)
 {
 	static const char sql[] =
-		"UPDATE jobs SET state = ?2, reason = ?3, est_start = NULL, end_time = ?4,"
+		"UPDATE jobs SET state = ?2, reason = ?3, est_start = NULL, explain = NULL,"
+		" queue_position = NULL, end_time = ?4,"
 		" exit_code = ?5, signal = ?6, cpu_seconds = ?7, max_rss_kb = ?8"
 		" WHERE id = ?1 AND state IN ('pending', 'running')";
 	struct store_q *q = store_q(st, sql);
@@ -312,6 +327,7 @@ int store_job_end(struct store *st, int64_t id, const char *state, const char *r
 int store_job_cancel_pending(struct store *st, int64_t id, const char *reason, int64_t now)
 {
 	static const char sql[] = "UPDATE jobs SET state = 'cancelled', reason = ?2, est_start = NULL,"
+				  " explain = NULL, queue_position = NULL,"
 				  " end_time = ?3 WHERE id = ?1 AND state = 'pending'";
 	struct store_q *q = store_q(st, sql);
 	store_q_int(q, 1, id);
@@ -342,35 +358,35 @@ int store_job_set_walltime(struct store *st, int64_t id, int64_t walltime_s)
 
 int store_job_queue_position(struct store *st, int64_t id, int64_t *position)
 {
-	/* The policy's sort (sched/policy.c, sched_rank_cmp) on the stored
-	 * priorities; only pending jobs, through the partial index. */
 	static const char sql[] =
-		"SELECT (SELECT count(*) FROM jobs o WHERE o.state = 'pending' AND"
-		" (o.priority > me.priority OR (o.priority = me.priority AND"
-		" (o.submit_time < me.submit_time OR (o.submit_time = me.submit_time AND"
-		" o.id < me.id))))) + 1 FROM jobs me WHERE me.id = ?1 AND me.state = 'pending'";
+		"SELECT queue_position FROM jobs WHERE id = ?1 AND state = 'pending'";
 	struct store_q *q = store_q(st, sql);
 	store_q_int(q, 1, id);
 	int rc = store_q_step(q);
 	if (rc == STORE_ROW)
-		*position = store_col_int(q, 0);
+		*position = store_jobs_opt(q, 0, -1);
 	store_q_done(q);
 	return rc == STORE_ROW ? 0 : rc == STORE_DONE ? -ENOENT : rc;
 }
 
-int store_job_plan(struct store *st, int64_t id, const char *reason, double priority,
-		   int64_t est_start)
+int store_job_plan(struct store *st, int64_t id, const struct store_job_planned *p)
 {
-	static const char sql[] = "UPDATE jobs SET reason = ?2, priority = ?3, est_start = ?4"
+	static const char sql[] = "UPDATE jobs SET reason = ?2, priority = ?3, est_start = ?4,"
+				  " queue_position = ?5, explain = ?6"
 				  " WHERE id = ?1 AND state = 'pending'";
 	struct store_q *q = store_q(st, sql);
 	store_q_int(q, 1, id);
-	store_q_text(q, 2, reason);
-	store_q_real(q, 3, priority);
-	if (est_start < 0)
+	store_q_text(q, 2, p->reason);
+	store_q_real(q, 3, p->priority);
+	if (p->est_start < 0)
 		store_q_null(q, 4);
 	else
-		store_q_int(q, 4, est_start);
+		store_q_int(q, 4, p->est_start);
+	if (p->queue_position < 0)
+		store_q_null(q, 5);
+	else
+		store_q_int(q, 5, p->queue_position);
+	store_q_text(q, 6, p->explain);
 	return store_q_exec(q);
 }
 

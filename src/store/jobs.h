@@ -46,6 +46,10 @@ struct store_job {
 	double cpu_seconds;
 	int64_t max_rss_kb;
 	char *kind;    /* batch, session; NULL on insert means batch */
+	int64_t reservation_id;  /* the reservation it runs (ran) in, -1 none */
+	int64_t reservation_req; /* the reservation it asked for; -1 (0 on insert) none: automatic */
+	char *explain;           /* pending: the scheduler's explanation (JSON object), or NULL */
+	int64_t queue_position;  /* pending: rank among its competitors, -1 none */
 };
 
 void store_job_clear(struct store_job *j);
@@ -67,9 +71,9 @@ int store_jobs_list(struct store *st, int64_t user_id, const char *states, int64
 int store_job_state(struct store *st, int64_t id, const char **state);
 
 int store_job_set_hold(struct store *st, int64_t id, bool hold);
-/* Pending → running with its allocation. */
+/* Pending → running with its allocation, inside reservation_id (-1 none). */
 int store_job_start(struct store *st, int64_t id, int64_t start_time, const char *node,
-		    const char *alloc_gpus);
+		    const char *alloc_gpus, int64_t reservation_id);
 /* Running or pending → an end state. exit_code -1 / signal 0 when unknown. */
 int store_job_end(struct store *st, int64_t id, const char *state, const char *reason,
 		  int64_t end_time, int64_t exit_code, int64_t signal, double cpu_seconds,
@@ -83,13 +87,20 @@ int store_job_cancel_pending(struct store *st, int64_t id, const char *reason, i
 int store_job_set_launch(struct store *st, int64_t id, const char *command, const char *env);
 /* A live job's wall time (session extension); -ENOENT when it has ended. */
 int store_job_set_walltime(struct store *st, int64_t id, int64_t walltime_s);
-/* Rank (1 = next) of a pending job in the scheduler's order: priority as
- * last planned, highest first, then submit time, then id. -ENOENT when
- * the job is not pending. */
+/* Rank (1 = next) of a pending job among its competitors, as the
+ * scheduler last planned it; -1 when it competes for nothing (held,
+ * dependencies, limits). -ENOENT when the job is not pending. */
 int store_job_queue_position(struct store *st, int64_t id, int64_t *position);
-/* Update a pending job's reason, priority and estimated start. */
-int store_job_plan(struct store *st, int64_t id, const char *reason, double priority,
-		   int64_t est_start);
+/* What one scheduling pass says of a pending job. */
+struct store_job_planned {
+	const char *reason;
+	double priority;
+	int64_t est_start;      /* -1 unknown */
+	int64_t queue_position; /* -1 none */
+	const char *explain;    /* JSON object text, or NULL */
+};
+/* Update a pending job with its plan. */
+int store_job_plan(struct store *st, int64_t id, const struct store_job_planned *p);
 
 /* Decayed usage of a user as stored, with the time it was last decayed. */
 int store_usage_get(struct store *st, int64_t user_id, double *usage, int64_t *updated_at);

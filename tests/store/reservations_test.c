@@ -154,13 +154,9 @@ TEST(store_reservation_scheduler_writes_and_use)
 			.array_index = -1, .after = (char *)"[]",
 		};
 		CHECK_INT(store_job_insert(st, &j), 0);
-		CHECK_INT(store_job_start(st, j.id, i == 0 ? 900 : 1400, "host", "0"), 0);
+		CHECK_INT(store_job_start(st, j.id, i == 0 ? 900 : 1400, "host", "0", id), 0);
 	}
 	CHECK_INT(store_job_end(st, 1, "completed", NULL, 1300, 0, 0, 0, -1), 0);
-	char *sql = NULL;
-	CHECK(asprintf(&sql, "UPDATE jobs SET reservation_id = %lld", (long long)id) > 0);
-	CHECK_INT(store_exec_sql(st, sql), 0);
-	free(sql);
 	CHECK_INT(store_reservation_use(st, id, 1500, &jobs, &gs), 0);
 	CHECK_INT(jobs, 2);
 	CHECK(gs == 2.0 * 300 + 1.0 * 100);

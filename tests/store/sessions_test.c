@@ -100,7 +100,7 @@ TEST(store_sessions_route_follows_the_job_and_readiness)
 	CHECK_STR(r.secret, "abc");
 	CHECK_INT(r.port, 0);
 
-	CHECK_INT(store_job_start(st, id, 100, "local", NULL), 0);
+	CHECK_INT(store_job_start(st, id, 100, "local", NULL, -1), 0);
 	CHECK_INT(store_session_set_ready(st, id, 101), 0);
 	CHECK_INT(store_session_route(st, id, &r), 0);
 	CHECK(r.running && r.ready);
@@ -184,7 +184,7 @@ TEST(store_job_walltime_changes_only_while_live)
 	struct store *st = sessions_test_open();
 	int64_t id = sessions_test_job(st, 7);
 	CHECK_INT(store_job_set_walltime(st, id, 120), 0);
-	CHECK_INT(store_job_start(st, id, 100, "local", NULL), 0);
+	CHECK_INT(store_job_start(st, id, 100, "local", NULL, -1), 0);
 	CHECK_INT(store_job_set_walltime(st, id, 180), 0);
 	struct store_job got = { 0 };
 	CHECK_INT(store_job_get(st, id, &got), 0);
@@ -195,25 +195,34 @@ TEST(store_job_walltime_changes_only_while_live)
 	store_close(st);
 }
 
-TEST(store_job_queue_position_follows_the_policy_order)
+TEST(store_job_plan_keeps_position_estimate_and_explanation)
 {
 	struct store *st = sessions_test_open();
 	int64_t a = sessions_test_job(st, 1), b = sessions_test_job(st, 2),
-		c = sessions_test_job(st, 3), d = sessions_test_job(st, 4);
-	/* Higher priority first; equal priorities by submit time, then id. */
-	CHECK_INT(store_job_plan(st, a, "resources", 10, -1), 0);
-	CHECK_INT(store_job_plan(st, b, "resources", 50, -1), 0);
-	CHECK_INT(store_job_plan(st, c, "resources", 10, -1), 0);
-	CHECK_INT(store_job_plan(st, d, "resources", 99, -1), 0);
-	CHECK_INT(store_job_start(st, d, 100, "local", NULL), 0);
+		d = sessions_test_job(st, 4);
+	struct store_job_planned pa = {"resources", 10, 5000, 2, "{\"text\":\"waiting\"}"};
+	struct store_job_planned pb = {"held", 50, -1, -1, NULL};
+	CHECK_INT(store_job_plan(st, a, &pa), 0);
+	CHECK_INT(store_job_plan(st, b, &pb), 0);
+	CHECK_INT(store_job_plan(st, d, &pa), 0);
+	CHECK_INT(store_job_start(st, d, 100, "local", NULL, 7), 0);
 	int64_t pos = 0;
-	CHECK_INT(store_job_queue_position(st, b, &pos), 0);
-	CHECK_INT(pos, 1);
 	CHECK_INT(store_job_queue_position(st, a, &pos), 0);
 	CHECK_INT(pos, 2);
-	CHECK_INT(store_job_queue_position(st, c, &pos), 0);
-	CHECK_INT(pos, 3);
+	CHECK_INT(store_job_queue_position(st, b, &pos), 0);
+	CHECK_INT(pos, -1);
 	CHECK_INT(store_job_queue_position(st, d, &pos), -ENOENT);
+	struct store_job j = {0};
+	CHECK_INT(store_job_get(st, a, &j), 0);
+	CHECK_INT(j.est_start, 5000);
+	CHECK_STR(j.explain, "{\"text\":\"waiting\"}");
+	store_job_clear(&j);
+	/* A start clears the plan and records the reservation. */
+	CHECK_INT(store_job_get(st, d, &j), 0);
+	CHECK(j.explain == NULL);
+	CHECK_INT(j.queue_position, -1);
+	CHECK_INT(j.reservation_id, 7);
+	store_job_clear(&j);
 	store_close(st);
 }
 
