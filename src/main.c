@@ -32,6 +32,7 @@ static const struct main_verb main_verbs[] = {
 	{ "hold", cli_hold, "hold ID...             keep pending jobs from starting" },
 	{ "release", cli_release, "release ID...          let held jobs start" },
 	{ "queue", cli_queue, "queue [--json]         every pending and running job" },
+	{ "why", cli_why, "why ID [--json]        why a job is pending, and when it should start" },
 	{ "nodes", cli_nodes, "nodes [--json]         CPUs, memory and GPUs, and who holds them" },
 	{ "share", cli_share, "share [--json]         fair-share usage and priority factors" },
 	{ "profiles", cli_profiles, "profiles [--json]      the session profiles you may launch" },

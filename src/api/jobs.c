@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "api/fields.h"
@@ -20,6 +21,7 @@
 #include "store/db.h"
 #include "store/groups.h"
 #include "store/jobs.h"
+#include "store/reservations.h"
 #include "store/users.h"
 
 enum {
@@ -41,6 +43,7 @@ static const struct fields_spec api_jobs_fields[] = {
 	{ "array", FIELDS_STRING, false, 1, 256 },
 	{ "after", FIELDS_INTS, false, 0, API_JOBS_MAX_AFTER },
 	{ "hold", FIELDS_BOOL, false, 0, 0 },
+	{ "reservation", FIELDS_INT, false, 1, INT64_MAX },
 };
 
 static const struct fields_spec api_jobs_resource_fields[] = {
@@ -95,6 +98,34 @@ static json_t *api_jobs_gpu_array(const char *list)
 	return arr;
 }
 
+/* A pending job's plan as the scheduler explained it: its words replace
+ * the generic reason text, with the what-if hints, its rank among the
+ * jobs that compete with it, and the reservation it runs in or asked for. */
+static void api_jobs_explain(json_t *o, const struct store_job *j)
+{
+	json_t *ex = j->explain ? json_loads(j->explain, 0, NULL) : NULL;
+	const char *text = json_string_value(json_object_get(ex, "text"));
+	if (text && *text && strcmp(j->state, "pending") == 0)
+		json_object_set_new(o, "reason_text", json_string(text));
+	json_t *hints = json_object_get(ex, "hints");
+	json_object_set_new(o, "hints", json_is_array(hints) ? json_incref(hints) : json_array());
+	json_t *blocking = json_object();
+	json_t *v;
+	if ((v = json_object_get(ex, "next_job")))
+		json_object_set(blocking, "job", v);
+	if ((v = json_object_get(ex, "next_at")))
+		json_object_set_new(blocking, "frees_at", api_time_json(json_integer_value(v)));
+	if ((v = json_object_get(ex, "reserved_by")))
+		json_object_set(blocking, "reservation", v);
+	json_object_set_new(o, "waiting_for", json_object_size(blocking) ? blocking
+									  : (json_decref(blocking), json_null()));
+	json_object_set_new(o, "queue_position",
+			    j->queue_position > 0 ? json_integer(j->queue_position) : json_null());
+	int64_t resv = j->reservation_id > 0 ? j->reservation_id : j->reservation_req;
+	json_object_set_new(o, "reservation", resv > 0 ? json_integer(resv) : json_null());
+	json_decref(ex);
+}
+
 /* The job as the API shows it; details (command, workdir) only when the
  * caller owns it or is an admin. */
 json_t *api_job_json(const struct store_job *j, bool details)
@@ -124,6 +155,7 @@ json_t *api_job_json(const struct store_job *j, bool details)
 	json_object_set_new(o, "signal", j->signal ? json_integer(j->signal) : json_null());
 	json_object_set_new(o, "allocated", alloc);
 	json_object_set_new(o, "kind", json_string(j->kind ? j->kind : "batch"));
+	api_jobs_explain(o, j);
 	return o;
 }
 
@@ -225,6 +257,42 @@ static int api_jobs_check_body(struct http_req *req, struct http_resp *resp, jso
 	return 0;
 }
 
+/* A job that asks for a reservation must be able to run in it: the
+ * caller's, not over, and big enough for the job's request and wall time
+ * (else it would wait forever). */
+static int api_jobs_check_reservation(struct http_req *req, struct http_resp *resp,
+				      const struct store_job *j)
+{
+	struct store_reservation r = { 0 };
+	int rc = store_reservation_get(req->store, j->reservation_req, &r);
+	long long id = (long long)j->reservation_req;
+	int64_t now = time(NULL);
+	if (rc == -ENOENT || (rc == 0 && r.user_id != j->user_id)) {
+		http_resp_error(resp, 422, "invalid", "you have no reservation %lld", id);
+		rc = -1;
+	} else if (rc < 0) {
+		http_resp_errno(resp, rc, "reservation %lld", id);
+	} else if ((strcmp(r.state, "approved") != 0 && strcmp(r.state, "pending") != 0) ||
+		   r.end_time <= now) {
+		http_resp_error(resp, 422, "invalid", "reservation %lld is %s", id,
+				r.end_time <= now ? "over" : r.state);
+		rc = -1;
+	} else if (j->gpus > r.gpus || j->cpus > r.cpus || j->mem_mb > r.mem_mb) {
+		http_resp_error(resp, 422, "invalid",
+				"the job asks for more than reservation %lld holds (%d GPUs, %d CPUs, "
+				"%lld MiB)", id, r.gpus, r.cpus, (long long)r.mem_mb);
+		rc = -1;
+	} else if (j->walltime_s > r.end_time - (r.start_time > now ? r.start_time : now)) {
+		http_resp_error(resp, 422, "invalid",
+				"the job's wall time of %lld s is longer than what is left of reservation "
+				"%lld (%lld s)", (long long)j->walltime_s, id,
+				(long long)(r.end_time - (r.start_time > now ? r.start_time : now)));
+		rc = -1;
+	}
+	store_reservation_clear(&r);
+	return rc < 0 ? -1 : 0;
+}
+
 static char *api_jobs_workdir(json_t *body, const char *home)
 {
 	const char *w = json_string_value(json_object_get(body, "workdir"));
@@ -313,8 +381,11 @@ void api_jobs_create(struct http_req *req, struct http_resp *resp)
 	j.cpus = (int)r.cpus, j.mem_mb = r.mem_mb, j.gpus = (int)r.gpus, j.walltime_s = r.walltime_s;
 	j.array_id = -1, j.array_index = -1, j.array_limit = limit;
 	j.hold = json_is_true(json_object_get(body, "hold"));
+	j.reservation_req = json_integer_value(json_object_get(body, "reservation"));
 	json_t *answer = NULL;
-	int rc = api_jobs_insert_all(req, resp, &j, indices, nindices, &answer);
+	int rc = -1;
+	if (j.reservation_req <= 0 || api_jobs_check_reservation(req, resp, &j) == 0)
+		rc = api_jobs_insert_all(req, resp, &j, indices, nindices, &answer);
 	if (rc == 0) {
 		scheduler_kick(req->srv);
 		if (!answer) {

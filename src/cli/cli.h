@@ -22,6 +22,7 @@ int cli_submit(int argc, char **argv);  /* submit.c */
 int cli_jobs(int argc, char **argv);    /* jobs.c */
 int cli_show(int argc, char **argv);    /* jobs.c */
 int cli_queue(int argc, char **argv);   /* jobs.c */
+int cli_why(int argc, char **argv);     /* jobs.c */
 int cli_cancel(int argc, char **argv);  /* jobs.c */
 int cli_hold(int argc, char **argv);    /* jobs.c */
 int cli_release(int argc, char **argv); /* jobs.c */

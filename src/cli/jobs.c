@@ -28,6 +28,7 @@ static const char jobs_usage[] =
     "jobs [--all|--user USER] [--state STATE[,STATE...]] [--limit N] [--json]";
 static const char jobs_show_usage[] = "show ID [--json]";
 static const char jobs_queue_usage[] = "queue [--json]";
+static const char jobs_why_usage[] = "why ID [--json]";
 
 /* Paging stops here even if the server keeps answering with `next`: a
  * broken server must not keep the client looping. */
@@ -449,8 +450,21 @@ static void jobs_print(const json_t *job)
 	output_field("held:", json_is_true(json_object_get(job, "hold")) ? "yes" : "no");
 	output_field("priority:",
 		     jobs_number(json_number_value(json_object_get(job, "priority")), buf));
-	if (jobs_is(job, "pending"))
+	if (jobs_is(job, "pending")) {
 		output_field("est. start:", output_time(output_str(job, "estimated_start"), buf));
+		if (json_is_integer(json_object_get(job, "queue_position"))) {
+			snprintf(buf, sizeof buf, "%lld", (long long)jobs_int(job, "queue_position"));
+			output_field("in queue:", buf);
+		}
+		size_t i;
+		json_t *h;
+		json_array_foreach(json_object_get(job, "hints"), i, h)
+			output_field(i == 0 ? "hint:" : "", json_string_value(h));
+	}
+	if (json_is_integer(json_object_get(job, "reservation"))) {
+		snprintf(buf, sizeof buf, "%lld", (long long)jobs_int(job, "reservation"));
+		output_field("reservation:", buf);
+	}
 	output_field("submitted:", output_time(output_str(job, "submit_time"), buf));
 	output_field("started:", output_time(output_str(job, "start_time"), buf));
 	output_field("ended:", output_time(output_str(job, "end_time"), buf));
@@ -507,9 +521,9 @@ static int jobs_queue_cmp(const void *pa, const void *pb)
 
 static void jobs_queue_table(const json_t *jobs)
 {
-	static const char *const headers[] = {"ID",   "NAME", "USER", "STATE", "PRIORITY", "GPUS",
-					      "CPUS", "MEM",  "TIME", "START", "REASON"};
-	struct output_table *t = output_table_new(headers, 11);
+	static const char *const headers[] = {"ID",   "NAME", "USER", "STATE", "POS",   "PRIORITY",
+					      "GPUS", "CPUS", "MEM",  "TIME",  "START", "REASON"};
+	struct output_table *t = output_table_new(headers, 12);
 	time_t now = time(NULL);
 	size_t i;
 	json_t *job;
@@ -523,6 +537,10 @@ static void jobs_queue_table(const json_t *jobs)
 		output_table_add(t, output_str(job, "name"));
 		output_table_add(t, output_str(job, "user"));
 		output_table_add(t, output_str(job, "state"));
+		if (json_is_integer(json_object_get(job, "queue_position")))
+			output_table_addf(t, "%lld", (long long)jobs_int(job, "queue_position"));
+		else
+			output_table_add(t, NULL);
 		output_table_add(
 		    t, pending
 			   ? jobs_number(json_number_value(json_object_get(job, "priority")), b1)
@@ -570,6 +588,63 @@ int cli_queue(int argc, char **argv)
 	else
 		jobs_queue_table(jobs);
 	json_decref(list);
+	return 0;
+}
+
+/* ---- kaon why ------------------------------------------------------------ */
+
+/* Why a job is where it is, in the scheduler's words: its reason, its
+ * rank, its expected start, and what would let it start sooner. */
+static void jobs_why_print(const json_t *job)
+{
+	char buf[OUTPUT_UNIT_LEN];
+	long long id = (long long)jobs_int(job, "id");
+	const char *state = output_str(job, "state");
+	if (!jobs_is(job, "pending")) {
+		printf("Job %lld is %s", id, state ? state : "unknown");
+		if (jobs_is(job, "running"))
+			printf(" since %s", output_time(output_str(job, "start_time"), buf));
+		printf(".\n");
+		return;
+	}
+	const char *text = output_str(job, "reason_text");
+	printf("Job %lld is pending: %s.\n", id, text ? text : output_str(job, "reason"));
+	if (json_is_integer(json_object_get(job, "queue_position")))
+		printf("Position: %lld among the jobs that compete for the same resources.\n",
+		       (long long)jobs_int(job, "queue_position"));
+	const char *est = output_str(job, "estimated_start");
+	if (est)
+		printf("Expected to start: %s (if the jobs before it run to their wall time).\n",
+		       output_time(est, buf));
+	else
+		printf("Expected to start: unknown.\n");
+	if (json_is_integer(json_object_get(job, "reservation")))
+		printf("Reservation: %lld.\n", (long long)jobs_int(job, "reservation"));
+	size_t i;
+	json_t *h;
+	json_array_foreach(json_object_get(job, "hints"), i, h)
+		printf("Hint: %s.\n", json_string_value(h));
+}
+
+int cli_why(int argc, char **argv)
+{
+	bool as_json = false;
+	int rc = output_args(argc, argv, jobs_why_usage, 1, &as_json);
+	if (rc >= 0)
+		return rc;
+	int64_t id;
+	if (output_parse_int(argv[optind], 1, INT64_MAX, &id) < 0)
+		return output_usage(jobs_why_usage, "'%s' is not a job id", argv[optind]);
+	char path[64], *cause = NULL;
+	json_t *job = NULL;
+	snprintf(path, sizeof path, "/api/v1/jobs/%lld", (long long)id);
+	if (client_call_once("GET", path, NULL, &job, &cause) < 0)
+		return output_fail_cause(cause);
+	if (as_json)
+		output_json(job);
+	else
+		jobs_why_print(job);
+	json_decref(job);
 	return 0;
 }
 

@@ -36,7 +36,7 @@
 
 static const char submit_usage[] =
     "submit [--name N] [--gpus N] [--cpus N] [--mem SIZE] [--time DURATION] "
-    "[--array SPEC] [--after ID[,ID...]] [--hold] [--workdir DIR] [--env K[=V]]... [--json] "
+    "[--array SPEC] [--after ID[,ID...]] [--hold] [--reservation ID] [--workdir DIR] [--env K[=V]]... [--json] "
     "(-- COMMAND [ARGS...] | SCRIPT | -)";
 
 static const char submit_help[] =
@@ -47,6 +47,9 @@ static const char submit_help[] =
     "  --array SPEC       an array: 0-9, 0-99%10 (10 at once), 1,3,5, 0-20:2\n"
     "  --after ID[,ID]    start after these jobs completed\n"
     "  --hold             stay pending until 'kaon release'\n"
+    "  --reservation ID   run inside your reservation ID (see 'kaon reservations';\n"
+    "                     without it, a job uses your reservation when that is\n"
+    "                     where it starts first)\n"
     "  --workdir DIR      where it runs on the server (default: your home)\n"
     "  --env K=V, --env K an environment variable (K alone: its value here)\n"
     "  --json             print the API's answer\n"
@@ -68,6 +71,7 @@ enum {
 	SUBMIT_OPT_ARRAY,
 	SUBMIT_OPT_AFTER,
 	SUBMIT_OPT_HOLD,
+	SUBMIT_OPT_RESERVATION,
 	SUBMIT_OPT_WORKDIR,
 	SUBMIT_OPT_ENV,
 	SUBMIT_OPT_JSON,
@@ -82,6 +86,7 @@ static const struct option submit_opts_table[] = {
     {"array", required_argument, NULL, SUBMIT_OPT_ARRAY},
     {"after", required_argument, NULL, SUBMIT_OPT_AFTER},
     {"hold", no_argument, NULL, SUBMIT_OPT_HOLD},
+    {"reservation", required_argument, NULL, SUBMIT_OPT_RESERVATION},
     {"workdir", required_argument, NULL, SUBMIT_OPT_WORKDIR},
     {"env", required_argument, NULL, SUBMIT_OPT_ENV},
     {"json", no_argument, NULL, SUBMIT_OPT_JSON},
@@ -94,6 +99,7 @@ static const struct option submit_opts_table[] = {
 struct submit_opts {
 	const char *name, *array, *workdir;
 	int64_t cpus, gpus, mem_mb, walltime_s; /* -1: not given */
+	int64_t reservation;			/* 0: not given */
 	json_t *after;				/* array of ids; NULL: not given */
 	json_t *env;				/* object; NULL: not given */
 	bool hold, as_json;
@@ -130,6 +136,8 @@ static void submit_opts_merge(struct submit_opts *dst, const struct submit_opts 
 		dst->mem_mb = src->mem_mb;
 	if (src->walltime_s >= 0)
 		dst->walltime_s = src->walltime_s;
+	if (src->reservation > 0)
+		dst->reservation = src->reservation;
 	if (src->after) {
 		json_decref(dst->after);
 		dst->after = json_incref(src->after);
@@ -267,6 +275,10 @@ static int submit_flag(struct submit_opts *o, int ch, const char *arg, const cha
 		break;
 	case SUBMIT_OPT_HOLD:
 		o->hold = true;
+		break;
+	case SUBMIT_OPT_RESERVATION:
+		if (output_parse_int(arg, 1, INT64_MAX, &o->reservation) < 0)
+			return submit_bad(where, "--reservation: '%s' is not a reservation id", arg);
 		break;
 	case SUBMIT_OPT_WORKDIR:
 		if (!*arg)
@@ -493,6 +505,8 @@ static json_t *submit_body(const struct submit_opts *o, char **cmd, int ncmd, co
 		json_object_set(body, "after", o->after);
 	if (o->hold)
 		json_object_set_new(body, "hold", json_true());
+	if (o->reservation > 0)
+		json_object_set_new(body, "reservation", json_integer(o->reservation));
 	return body;
 bad_utf8:
 	*rc = submit_bad(NULL, "an argument is not valid UTF-8 text");

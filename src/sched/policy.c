@@ -636,9 +636,14 @@ static void sched_explain(const struct sched_state *st, const struct sched_job *
 	if (j->mem_mb > now->mem)
 		why->short_of |= SCHED_SHORT_MEM;
 	why->next_at = INT64_MAX;
+	/* Only jobs whose end frees something in that pool: inside its
+	 * reservation, or (for a node) outside every reservation. */
+	int64_t pool_resv = bp->resv >= 0 ? in->resvs[bp->resv].id : 0;
 	for (size_t i = 0; i < in->nrunning; i++) {
 		const struct sched_job *r = &in->running[i];
-		if (r->node != bp->node || r->walltime_s <= 0)
+		bool inside = r->resv_id > 0 && sched_resv_pool(st, r->resv_id);
+		if (r->node != bp->node || r->walltime_s <= 0 ||
+		    (pool_resv ? r->resv_id != pool_resv : inside))
 			continue;
 		bool frees = ((why->short_of & SCHED_SHORT_GPUS) && r->gpu_mask) ||
 			     ((why->short_of & SCHED_SHORT_CPUS) && r->cpus > 0) ||

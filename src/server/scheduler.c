@@ -314,6 +314,8 @@ static int scheduler_promise_cmp(const void *a, const void *b)
 static uint64_t scheduler_promised(const struct scheduler *s, int64_t job_id)
 {
 	struct scheduler_promise key = { job_id, 0 };
+	if (s->npromised == 0)
+		return 0;
 	const struct scheduler_promise *f =
 		bsearch(&key, s->promised, s->npromised, sizeof key, scheduler_promise_cmp);
 	return f ? f->mask : 0;
