@@ -30,6 +30,7 @@ export function Bell({ route }) {
 	};
 
 	useEffect(() => {
+		setOpen(false);
 		load();
 		const t = setInterval(load, POLL_MS);
 		return () => clearInterval(t);

@@ -11,6 +11,7 @@
 // Times are the browser's local time; the API speaks UTC.
 import '../workspace.css';
 import './calendar.css';
+import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiGet, apiPost } from '../api.js';
 import { fmtDuration, fmtTime } from '../format.js';
@@ -40,6 +41,13 @@ function addDays(t, n) {
 	const d = new Date(t);
 	d.setDate(d.getDate() + n);
 	return d.getTime();
+}
+
+// Local hour h of the day that begins at local midnight d.
+function atHour(d, h) {
+	const x = new Date(d);
+	x.setHours(h);
+	return x.getTime();
 }
 
 const iso = (t) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -466,8 +474,13 @@ function Week({ nodes, resvs, ws, we, now, onSelect, onOpen }) {
 										onPointerUp={up}
 										onPointerCancel={cancelDrag}
 									>
-										{days.slice(1).map((d) => (
-											<div key={d} class="cal-dayline" style={{ left: pct(d, ws, we) + '%' }} />
+										{days.map((d, i) => (
+											<Fragment key={d}>
+												{i > 0 && <div class="cal-dayline" style={{ left: pct(d, ws, we) + '%' }} />}
+												{[6, 12, 18].map((h) => (
+													<div key={h} class="cal-hourline" style={{ left: pct(atHour(d, h), ws, we) + '%' }} />
+												))}
+											</Fragment>
 										))}
 										{now > ws && now < we && <div class="cal-now" style={{ left: pct(now, ws, we) + '%' }} />}
 										{here.map((r) => (
