@@ -43,7 +43,8 @@ before(async () => {
 after(async () => {
 	for (const s of [res, stu]) {
 		if (!s || !s.cookie) continue;
-		const r = await apiAs(s, 'GET', '/reservations?mine=1&state=pending,approved&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z');
+		const from = Math.floor(Date.now() / 1000) - 86400;
+		const r = await apiAs(s, 'GET', `/reservations?mine=1&state=pending,approved&from=${from}&to=${from + 90 * 86400}`);
 		if (r.ok) {
 			for (const x of (await r.json()).reservations) await (await apiAs(s, 'POST', `/reservations/${x.id}/cancel`)).body?.cancel();
 		} else {

@@ -455,7 +455,10 @@ function Week({ nodes, resvs, ws, we, now, onSelect, onOpen }) {
 					<div key={n.name} class="cal-node" role="group" aria-label={`Node ${n.name}`}>
 						{nodes.length > 1 && <div class="cal-node-name mono">{n.name}</div>}
 						{n.gpus.map((g, row) => {
-							const here = resvs.filter((r) => r.node === n.name && r.gpu_indices.includes(g.index));
+							// Faded ones first, so live ones lie on top where they meet.
+							const here = resvs
+								.filter((r) => r.node === n.name && r.gpu_indices.includes(g.index))
+								.sort((a, b) => LIVE.includes(a.state) - LIVE.includes(b.state));
 							const inSel = sel && sel.node === n.name && row >= Math.min(sel.row0, sel.row1) && row <= Math.max(sel.row0, sel.row1);
 							return (
 								<div key={g.index} class="cal-row">
