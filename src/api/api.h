@@ -86,6 +86,17 @@ void api_sessions_list(struct http_req *req, struct http_resp *resp);
 void api_sessions_get(struct http_req *req, struct http_resp *resp);
 void api_sessions_stop(struct http_req *req, struct http_resp *resp);
 void api_sessions_extend(struct http_req *req, struct http_resp *resp);
+/* reservations.c */
+void api_reservations_create(struct http_req *req, struct http_resp *resp);
+void api_reservations_list(struct http_req *req, struct http_resp *resp);
+void api_reservations_get(struct http_req *req, struct http_resp *resp);
+void api_reservations_update(struct http_req *req, struct http_resp *resp);
+void api_reservations_cancel(struct http_req *req, struct http_resp *resp);
+void api_reservations_approve(struct http_req *req, struct http_resp *resp);
+void api_reservations_reject(struct http_req *req, struct http_resp *resp);
+/* notifications.c */
+void api_notifications_list(struct http_req *req, struct http_resp *resp);
+void api_notifications_read(struct http_req *req, struct http_resp *resp);
 
 /* A Unix time as an RFC 3339 UTC string, or null when t < 0. */
 json_t *api_time_json(int64_t t);

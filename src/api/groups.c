@@ -1,7 +1,7 @@
 /*
  * api/groups — groups and their limits, for administrators. Limits are
- * integers or null ("no limit"); the scheduler (a later issue) reads
- * them from the store.
+ * integers or null ("no limit"); the scheduler reads the job limits from
+ * the store, api/reservations the booking limits (resv_*).
  */
 #include <errno.h>
 #include <string.h>
@@ -25,7 +25,12 @@
 		{ "fairshare_weight", FIELDS_NUMBER, false, 0, 1000000 },                            \
 		{ "default_cpus", FIELDS_INT, false, 1, 1 << 20 },                                    \
 		{ "default_mem_mb", FIELDS_INT, false, 1, (int64_t)1 << 40 },                         \
-		{ "default_walltime_s", FIELDS_INT, false, 1, (int64_t)10 * 366 * 86400 }
+		{ "default_walltime_s", FIELDS_INT, false, 1, (int64_t)10 * 366 * 86400 },           \
+		{ "resv_max_gpus", FIELDS_LIMIT, false, 0, 4096 },                                    \
+		{ "resv_max_s", FIELDS_LIMIT, false, 0, (int64_t)10 * 366 * 86400 },                  \
+		{ "resv_max_ahead_s", FIELDS_LIMIT, false, 0, (int64_t)10 * 366 * 86400 },            \
+		{ "resv_max_active", FIELDS_LIMIT, false, 0, 1 << 20 },                               \
+		{ "resv_approval", FIELDS_BOOL, false, 0, 0 }
 
 static const struct fields_spec api_groups_create_fields[] = { API_GROUPS_FIELDS(true) };
 static const struct fields_spec api_groups_update_fields[] = { API_GROUPS_FIELDS(false) };
@@ -37,7 +42,7 @@ static json_t *api_group_limit(int64_t v)
 
 static json_t *api_group_json(const struct store_group *g)
 {
-	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:f,s:I,s:I,s:I,s:b,s:I,s:o}", "name", g->name,
+	json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:f,s:I,s:I,s:I,s:b,s:I,s:o}", "name", g->name,
 			 "description", g->description, "max_gpus", api_group_limit(g->max_gpus),
 			 "max_cpus", api_group_limit(g->max_cpus), "max_mem_mb",
 			 api_group_limit(g->max_mem_mb), "max_walltime_s",
@@ -47,6 +52,12 @@ static json_t *api_group_json(const struct store_group *g)
 			 "default_mem_mb", (json_int_t)g->default_mem_mb, "default_walltime_s",
 			 (json_int_t)g->default_walltime_s, "builtin", g->builtin, "members", (json_int_t)g->members,
 			 "created_at", api_time_json(g->created_at));
+	json_object_set_new(o, "resv_max_gpus", api_group_limit(g->resv_max_gpus));
+	json_object_set_new(o, "resv_max_s", api_group_limit(g->resv_max_s));
+	json_object_set_new(o, "resv_max_ahead_s", api_group_limit(g->resv_max_ahead_s));
+	json_object_set_new(o, "resv_max_active", api_group_limit(g->resv_max_active));
+	json_object_set_new(o, "resv_approval", json_boolean(g->resv_approval));
+	return o;
 }
 
 /* Copy the fields present in body onto g (already validated). */
@@ -62,6 +73,10 @@ static void api_groups_apply(json_t *body, struct store_group *g)
 		{ "max_walltime_s", offsetof(struct store_group, max_walltime_s) },
 		{ "max_jobs", offsetof(struct store_group, max_jobs) },
 		{ "max_sessions", offsetof(struct store_group, max_sessions) },
+		{ "resv_max_gpus", offsetof(struct store_group, resv_max_gpus) },
+		{ "resv_max_s", offsetof(struct store_group, resv_max_s) },
+		{ "resv_max_ahead_s", offsetof(struct store_group, resv_max_ahead_s) },
+		{ "resv_max_active", offsetof(struct store_group, resv_max_active) },
 	};
 	json_t *v;
 	if ((v = json_object_get(body, "name"))) {
@@ -84,6 +99,8 @@ static void api_groups_apply(json_t *body, struct store_group *g)
 		g->default_mem_mb = json_integer_value(v);
 	if ((v = json_object_get(body, "default_walltime_s")))
 		g->default_walltime_s = json_integer_value(v);
+	if ((v = json_object_get(body, "resv_approval")))
+		g->resv_approval = json_is_true(v);
 }
 
 static int api_groups_name_ok(json_t *body, struct http_resp *resp)
@@ -124,6 +141,12 @@ void api_groups_create(struct http_req *req, struct http_resp *resp)
 		.max_walltime_s = STORE_NO_LIMIT,
 		.max_jobs = STORE_NO_LIMIT,
 		.max_sessions = STORE_NO_LIMIT,
+		/* A new group books without limits until an admin sets them,
+		 * like its job limits. */
+		.resv_max_gpus = STORE_NO_LIMIT,
+		.resv_max_s = STORE_NO_LIMIT,
+		.resv_max_ahead_s = STORE_NO_LIMIT,
+		.resv_max_active = STORE_NO_LIMIT,
 		.fairshare_weight = 1.0,
 		.default_cpus = 1,
 		.default_mem_mb = 2048,

@@ -39,11 +39,15 @@ static const char admin_groups_show_usage[] = "admin groups show NAME [--json]";
 static const char admin_groups_create_usage[] =
     "admin groups create NAME [--description S] [--max-gpus N|none] [--max-cpus N|none] "
     "[--max-mem SIZE|none] [--max-walltime DURATION|none] [--max-jobs N|none] "
-    "[--max-sessions N|none] [--weight X]";
+    "[--max-sessions N|none] [--weight X] [--resv-max-gpus N|none] "
+    "[--resv-max-length DURATION|none] [--resv-max-ahead DURATION|none] "
+    "[--resv-max-active N|none] [--resv-approval yes|no]";
 static const char admin_groups_update_usage[] =
     "admin groups update NAME [--description S] [--max-gpus N|none] [--max-cpus N|none] "
     "[--max-mem SIZE|none] [--max-walltime DURATION|none] [--max-jobs N|none] "
-    "[--max-sessions N|none] [--weight X]";
+    "[--max-sessions N|none] [--weight X] [--resv-max-gpus N|none] "
+    "[--resv-max-length DURATION|none] [--resv-max-ahead DURATION|none] "
+    "[--resv-max-active N|none] [--resv-approval yes|no]";
 static const char admin_groups_delete_usage[] = "admin groups delete NAME";
 
 /* ---- shared ------------------------------------------------------------- */
@@ -438,7 +442,8 @@ static int admin_users_delete(int argc, char **argv)
 
 enum admin_unit { ADMIN_COUNT, ADMIN_SIZE_MB, ADMIN_SECONDS };
 
-/* The limits, in the order listings show them. */
+/* The limits, in the order listings show them; the booking limits (no
+ * label) only in `show`, to keep the list within a terminal's width. */
 static const struct admin_limit {
 	const char *flag, *field, *label;
 	enum admin_unit unit;
@@ -449,12 +454,17 @@ static const struct admin_limit {
     {"--max-walltime", "max_walltime_s", "WALLTIME", ADMIN_SECONDS},
     {"--max-jobs", "max_jobs", "JOBS", ADMIN_COUNT},
     {"--max-sessions", "max_sessions", "SESSIONS", ADMIN_COUNT},
+    {"--resv-max-gpus", "resv_max_gpus", NULL, ADMIN_COUNT},
+    {"--resv-max-length", "resv_max_s", NULL, ADMIN_SECONDS},
+    {"--resv-max-ahead", "resv_max_ahead_s", NULL, ADMIN_SECONDS},
+    {"--resv-max-active", "resv_max_active", NULL, ADMIN_COUNT},
 };
 enum { ADMIN_NLIMITS = sizeof admin_limits / sizeof admin_limits[0] };
 
 enum {
 	ADMIN_OPT_DESCRIPTION = 300,
 	ADMIN_OPT_WEIGHT,
+	ADMIN_OPT_APPROVAL,
 	ADMIN_OPT_LIMIT, /* + index into admin_limits */
 };
 
@@ -467,6 +477,11 @@ static const struct option admin_group_opts[] = {
     {"max-walltime", required_argument, NULL, ADMIN_OPT_LIMIT + 3},
     {"max-jobs", required_argument, NULL, ADMIN_OPT_LIMIT + 4},
     {"max-sessions", required_argument, NULL, ADMIN_OPT_LIMIT + 5},
+    {"resv-max-gpus", required_argument, NULL, ADMIN_OPT_LIMIT + 6},
+    {"resv-max-length", required_argument, NULL, ADMIN_OPT_LIMIT + 7},
+    {"resv-max-ahead", required_argument, NULL, ADMIN_OPT_LIMIT + 8},
+    {"resv-max-active", required_argument, NULL, ADMIN_OPT_LIMIT + 9},
+    {"resv-approval", required_argument, NULL, ADMIN_OPT_APPROVAL},
     {"help", no_argument, NULL, ADMIN_OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -533,6 +548,8 @@ static void admin_group_limit_row(struct output_table *t, const json_t *g)
 {
 	for (size_t i = 0; i < ADMIN_NLIMITS; i++) {
 		char buf[OUTPUT_UNIT_LEN];
+		if (!admin_limits[i].label)
+			continue;
 		output_table_add(t, admin_limit_text(&admin_limits[i],
 						     json_object_get(g, admin_limits[i].field), "-",
 						     buf));
@@ -557,7 +574,8 @@ static int admin_groups_list(int argc, char **argv)
 	size_t nh = 0;
 	headers[nh++] = "NAME";
 	for (size_t i = 0; i < ADMIN_NLIMITS; i++)
-		headers[nh++] = admin_limits[i].label;
+		if (admin_limits[i].label)
+			headers[nh++] = admin_limits[i].label;
 	headers[nh++] = "WEIGHT";
 	headers[nh++] = "MEMBERS";
 	headers[nh++] = "DESCRIPTION";
@@ -598,6 +616,7 @@ static void admin_group_print(const json_t *g)
 			     admin_limit_text(l, json_object_get(g, l->field), "unlimited", buf));
 		free(key);
 	}
+	output_field("resv-approval:", admin_yes_no(g, "resv_approval"));
 	output_field("created:", output_time(output_str(g, "created_at"), buf));
 }
 
@@ -628,6 +647,12 @@ static int admin_group_flags(int argc, char **argv, const char *usage, json_t *b
 				return output_usage(usage, "--weight: '%s' is not a number above 0",
 						    optarg);
 			json_object_set_new(body, "fairshare_weight", w);
+		} else if (ch == ADMIN_OPT_APPROVAL) {
+			bool yes = strcmp(optarg, "yes") == 0, no = strcmp(optarg, "no") == 0;
+			if (!yes && !no)
+				return output_usage(usage, "--resv-approval: '%s' is not yes or no",
+						    optarg);
+			json_object_set_new(body, "resv_approval", json_boolean(yes));
 		} else if (ch >= ADMIN_OPT_LIMIT && ch < ADMIN_OPT_LIMIT + ADMIN_NLIMITS) {
 			const struct admin_limit *l = &admin_limits[ch - ADMIN_OPT_LIMIT];
 			json_t *v = admin_limit_parse(l, optarg);

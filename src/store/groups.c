@@ -13,7 +13,8 @@
 	"g.id, g.name, g.description, g.max_gpus, g.max_cpus, g.max_mem_mb, g.max_walltime_s,"        \
 	" g.max_jobs, g.max_sessions, g.fairshare_weight, g.builtin, g.created_at,"                   \
 	" (SELECT count(*) FROM user_groups ug WHERE ug.group_id = g.id),"                           \
-	" g.default_cpus, g.default_mem_mb, g.default_walltime_s"
+	" g.default_cpus, g.default_mem_mb, g.default_walltime_s, g.resv_max_gpus, g.resv_max_s,"   \
+	" g.resv_max_ahead_s, g.resv_max_active, g.resv_approval"
 
 void store_group_clear(struct store_group *g)
 {
@@ -60,6 +61,11 @@ static void store_groups_row(struct store_q *q, struct store_group *g)
 	g->default_cpus = store_col_int(q, 13);
 	g->default_mem_mb = store_col_int(q, 14);
 	g->default_walltime_s = store_col_int(q, 15);
+	g->resv_max_gpus = store_groups_limit_col(q, 16);
+	g->resv_max_s = store_groups_limit_col(q, 17);
+	g->resv_max_ahead_s = store_groups_limit_col(q, 18);
+	g->resv_max_active = store_groups_limit_col(q, 19);
+	g->resv_approval = store_col_int(q, 20) != 0;
 }
 
 int store_group_get(struct store *st, const char *name, struct store_group *out)
@@ -109,6 +115,11 @@ static void store_groups_bind_fields(struct store_q *q, const struct store_group
 	store_q_int(q, 11, g->default_cpus);
 	store_q_int(q, 12, g->default_mem_mb);
 	store_q_int(q, 13, g->default_walltime_s);
+	store_groups_limit_bind(q, 14, g->resv_max_gpus);
+	store_groups_limit_bind(q, 15, g->resv_max_s);
+	store_groups_limit_bind(q, 16, g->resv_max_ahead_s);
+	store_groups_limit_bind(q, 17, g->resv_max_active);
+	store_q_int(q, 18, g->resv_approval);
 }
 
 int store_group_insert(struct store *st, struct store_group *g)
@@ -116,8 +127,10 @@ int store_group_insert(struct store *st, struct store_group *g)
 	static const char sql[] =
 		"INSERT INTO groups (name, description, max_gpus, max_cpus, max_mem_mb,"
 		" max_walltime_s, max_jobs, max_sessions, fairshare_weight, builtin, created_at,"
-		" default_cpus, default_mem_mb, default_walltime_s)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11, ?12, ?13)";
+		" default_cpus, default_mem_mb, default_walltime_s, resv_max_gpus, resv_max_s,"
+		" resv_max_ahead_s, resv_max_active, resv_approval)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+		" ?17, ?18)";
 	struct store_q *q = store_q(st, sql);
 	g->created_at = time(NULL);
 	store_groups_bind_fields(q, g);
@@ -134,7 +147,8 @@ int store_group_update(struct store *st, const struct store_group *g)
 		"UPDATE groups SET name = ?1, description = ?2, max_gpus = ?3, max_cpus = ?4,"
 		" max_mem_mb = ?5, max_walltime_s = ?6, max_jobs = ?7, max_sessions = ?8,"
 		" fairshare_weight = ?9, default_cpus = ?11, default_mem_mb = ?12,"
-		" default_walltime_s = ?13 WHERE id = ?10";
+		" default_walltime_s = ?13, resv_max_gpus = ?14, resv_max_s = ?15,"
+		" resv_max_ahead_s = ?16, resv_max_active = ?17, resv_approval = ?18 WHERE id = ?10";
 	struct store_q *q = store_q(st, sql);
 	store_groups_bind_fields(q, g);
 	store_q_int(q, 10, g->id);

@@ -24,6 +24,12 @@ struct store_group {
 	double fairshare_weight;
 	/* What a job of the group's users gets when it does not ask. */
 	int64_t default_cpus, default_mem_mb, default_walltime_s;
+	/* Booking GPU reservations (docs/reservations.md): GPUs per
+	 * reservation, its length, how far ahead it may start, how many
+	 * pending or approved ones a user may hold at once; STORE_NO_LIMIT
+	 * for none. resv_approval: every booking waits for an admin. */
+	int64_t resv_max_gpus, resv_max_s, resv_max_ahead_s, resv_max_active;
+	bool resv_approval;
 	bool builtin;
 	int64_t created_at;
 	int64_t members; /* filled by get and list */
