@@ -4,7 +4,8 @@
 // collides is answered with the nearest free windows, and choosing one
 // books it; a student's booking waits for approval (hatched), an admin
 // approves it from the calendar, and the student finds the notification
-// under the bell, which leads to the reservation. The browser runs in a
+// under the bell, which leads to the reservation. A waiting job's page
+// says why it waits, its place and its expected start. The browser runs in a
 // time zone with a half-hour offset, so a page that mixed up local time
 // and UTC would book the wrong hours. And the pages stay clean under the CSP.
 import { after, before, test } from 'node:test';
@@ -291,6 +292,60 @@ test("an admin approves a student's pending booking and the student is notified"
 	const left = await (await apiAs(stu, 'GET', '/notifications')).json();
 	assert.equal(left.unread, 0, 'choosing it marked it read');
 	await s.context.close();
+});
+
+test('a waiting job says on the Jobs pages why it waits, its place and when it starts', async () => {
+	// Both simulated GPUs taken, for ten minutes.
+	const submit = async (name, gpus, walltime_s) => {
+		const r = await apiAs(res, 'POST', '/jobs', { name, command: ['sleep', '600'], resources: { gpus, walltime_s } });
+		const text = await r.text();
+		assert.equal(r.status, 201, text);
+		return JSON.parse(text);
+	};
+	const job = async (id) => (await apiAs(res, 'GET', '/jobs/' + id)).json();
+	const blocker = await submit('blocker', 2, 600);
+	try {
+		for (let i = 0; i < 100 && (await job(blocker.id)).state !== 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+		assert.equal((await job(blocker.id)).state, 'running');
+		const waiting = await submit('waiter', 1, 300);
+		let j = await job(waiting.id);
+		for (let i = 0; i < 50 && !j.estimated_start; i++) {
+			await new Promise((r) => setTimeout(r, 100));
+			j = await job(waiting.id);
+		}
+		assert.equal(j.state, 'pending');
+		assert.ok(j.reason_text, 'the API says why it waits');
+		assert.ok(j.estimated_start, 'and when it is expected to start');
+
+		const { context, page } = await userPage(RES);
+		await page.click('nav [data-testid="nav-jobs"]');
+		const brief = page.locator(`[data-testid="job-row"][data-id="${j.id}"] [data-testid="job-pending"]`);
+		await brief.waitFor();
+		// The expected start as the browser's clock shows it (Asia/Kolkata).
+		const hm = await page.evaluate((s) => {
+			const d = new Date(s);
+			return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+		}, j.estimated_start);
+		const text = await brief.innerText();
+		assert.ok(text.includes(j.reason_text), `the list shows the reason (${text})`);
+		assert.match(text, new RegExp(`starts in [^(]+\\([^)]*${hm}\\)`), 'and the expected start, relative and local');
+		if (j.queue_position != null) assert.ok(text.includes(`#${j.queue_position} in queue`), 'and its place in the queue');
+		for (const h of j.hints || []) assert.ok(text.includes(h), `and the hint "${h}"`);
+
+		await page.click(`[data-testid="job-row"][data-id="${j.id}"] a >> nth=0`);
+		const why = page.locator('[data-testid="job-why"]');
+		await why.waitFor();
+		assert.equal((await why.locator('[data-testid="job-reason"]').innerText()).trim(), j.reason_text);
+		assert.match(await why.locator('[data-testid="job-estimated-start"]').innerText(), new RegExp(`in [^(]+\\([^)]*${hm}\\)`));
+		if (j.queue_position != null) assert.match(await why.locator('[data-testid="job-queue-position"]').innerText(), new RegExp(`#${j.queue_position} in queue`));
+		if (j.hints && j.hints.length) assert.equal(await why.locator('[data-testid="job-hints"] li').count(), j.hints.length);
+		if (j.reservation != null) assert.equal(await why.locator(`[data-testid="job-reservation"][href="#/calendar?r=${j.reservation}"]`).count(), 1);
+		await screenshot(page, 'jobs-why-pending');
+		await context.close();
+		await (await apiAs(res, 'POST', `/jobs/${j.id}/cancel`)).body?.cancel();
+	} finally {
+		await (await apiAs(res, 'POST', `/jobs/${blocker.id}/cancel`)).body?.cancel();
+	}
 });
 
 test('the calendar pages are clean: no CSP violation, no error', () => {
