@@ -52,8 +52,10 @@ function expectedConsoleError(msg) {
 	);
 }
 
-export async function pageNew({ viewport = { width: 1280, height: 800 } } = {}) {
-	const context = await browser.newContext({ viewport, baseURL: BASE });
+// timezoneId: the browser's time zone (an IANA name), for pages that show
+// local times; the machine's when not given.
+export async function pageNew({ viewport = { width: 1280, height: 800 }, timezoneId } = {}) {
+	const context = await browser.newContext({ viewport, baseURL: BASE, ...(timezoneId ? { timezoneId } : {}) });
 	const page = await context.newPage();
 	page.setDefaultTimeout(10000);
 	await page.exposeFunction('__kaonCspViolation', (v) => seen.cspViolations.push(v));

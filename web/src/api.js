@@ -23,12 +23,15 @@ export function apiOnUnauthorized(fn) {
 }
 
 export class ApiError extends Error {
-	constructor(status, code, message, retryAfter) {
+	// details: the whole error object of the answer, for the fields some
+	// errors carry besides code and message (a 409's suggested windows).
+	constructor(status, code, message, retryAfter, details) {
 		super(message);
 		this.name = 'ApiError';
 		this.status = status;
 		this.code = code;
 		this.retryAfter = retryAfter;
+		this.details = details || {};
 	}
 }
 
@@ -69,6 +72,7 @@ export async function api(method, path, body, { quiet401 = false } = {}) {
 		err.code || 'http_' + res.status,
 		serverMsg ? serverMsg.charAt(0).toUpperCase() + serverMsg.slice(1) : `The server answered ${res.status} ${res.statusText}`.trim(),
 		retry != null && /^\d+$/.test(retry) ? Number(retry) : null,
+		err,
 	);
 	if (res.status === 401 && !quiet401 && onUnauthorized) onUnauthorized(e);
 	throw e;

@@ -2,7 +2,7 @@
 // session, otherwise the frame with the page the hash names.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { apiGet, apiOnUnauthorized, apiPost, apiSetCsrf } from './api.js';
-import { routeGo, useRoute } from './router.js';
+import { routeGo, routePath, useRoute } from './router.js';
 import { Frame, Logo } from './components/frame.jsx';
 import { ErrorBanner, Loading } from './components/ui.jsx';
 import { LoginPage } from './pages/login.jsx';
@@ -17,6 +17,7 @@ import { EditorPage } from './pages/editor.jsx';
 import { JobsPage } from './pages/jobs.jsx';
 import { ClusterPage } from './pages/cluster.jsx';
 import { SessionsPage } from './pages/sessions.jsx';
+import { CalendarPage } from './pages/calendar.jsx';
 
 const PAGES = [
 	{ path: '/', page: HomePage },
@@ -32,6 +33,8 @@ const PAGES = [
 	{ path: '/cluster', page: ClusterPage },
 	// #/sessions/ID/shell: a shell session's terminal.
 	{ path: '/sessions', page: SessionsPage, prefix: true },
+	// #/calendar?r=ID: that reservation's details.
+	{ path: '/calendar', page: CalendarPage },
 ];
 
 export function App() {
@@ -116,7 +119,9 @@ export function App() {
 	}
 	if (me === null) return <LoginPage notice={notice} onLogin={onLogin} />;
 
-	const found = PAGES.find((p) => p.path === route || (p.prefix && route.startsWith(p.path + '/')));
+	// A query (#/calendar?r=12) is the page's business, not the match's.
+	const path = routePath(route);
+	const found = PAGES.find((p) => p.path === path || (p.prefix && path.startsWith(p.path + '/')));
 	let body;
 	if (route === '/login') body = <Loading />;
 	else if (!found || (found.admin && !me.admin)) body = <NotFoundPage route={route} />;

@@ -40,3 +40,14 @@ export function fmtMem(mb) {
 export function fmtLimit(v, f = String) {
 	return v == null ? 'no limit' : f(v);
 }
+
+// "in 5 min", "in 2 h 10 min", "5 min ago", "now": a time relative to now.
+export function fmtRelative(s, now = Date.now()) {
+	const t = new Date(s).getTime();
+	if (Number.isNaN(t)) return '';
+	const sec = Math.round((t - now) / 1000);
+	if (Math.abs(sec) < 60) return 'now';
+	// Whole minutes: seconds would only flicker.
+	const d = fmtDuration(Math.round(Math.abs(sec) / 60) * 60);
+	return sec > 0 ? `in ${d}` : `${d} ago`;
+}

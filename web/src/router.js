@@ -25,3 +25,14 @@ export function useRoute() {
 	}, []);
 	return route;
 }
+
+// A route may carry a query (#/calendar?r=12): its path and its parameters.
+export function routePath(route) {
+	const q = route.indexOf('?');
+	return q < 0 ? route : route.slice(0, q);
+}
+
+export function routeQuery(route) {
+	const q = route.indexOf('?');
+	return new URLSearchParams(q < 0 ? '' : route.slice(q + 1));
+}

@@ -1,6 +1,8 @@
 // components/frame.jsx — the application frame: header with the product
 // name, navigation, and the user menu (username, log out).
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { routePath } from '../router.js';
+import { Bell } from './bell.jsx';
 
 export function Logo() {
 	return (
@@ -109,6 +111,7 @@ export const NAV = [
 	{ path: '/files', label: 'Files', also: ['/datasets', '/edit'] },
 	{ path: '/jobs', label: 'Jobs' },
 	{ path: '/sessions', label: 'Sessions' },
+	{ path: '/calendar', label: 'Calendar' },
 	{ path: '/cluster', label: 'Cluster' },
 	{ path: '/terminal', label: 'Terminal' },
 	{ path: '/tokens', label: 'API tokens' },
@@ -118,7 +121,7 @@ export const NAV = [
 
 export function Frame({ me, route, onLogout, error, children }) {
 	const items = NAV.filter((n) => !n.admin || me.admin);
-	const section = '/' + (route.split('/')[1] || '');
+	const section = '/' + (routePath(route).split('/')[1] || '');
 	return (
 		<div class="frame" data-testid="frame">
 			<a class="skip" href="#main" onClick={(e) => {
@@ -148,6 +151,7 @@ export function Frame({ me, route, onLogout, error, children }) {
 						))}
 					</ul>
 				</nav>
+				<Bell route={route} />
 				<UserMenu me={me} onLogout={onLogout} />
 			</header>
 			{error}

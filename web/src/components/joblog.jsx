@@ -118,7 +118,7 @@ export function useJob(jobId, initial) {
 				if (!live) return;
 				setJob(j);
 				setError(null);
-				if (j.state === 'pending' && tick % 3 === 0) {
+				if (j.state === 'pending' && j.queue_position == null && tick % 3 === 0) {
 					const q = await loadQueue();
 					if (live) setAhead(jobsAhead(j, q));
 				}

@@ -1,9 +1,11 @@
-// pages/groups.jsx — admins: groups and their limits (null = no limit).
+// pages/groups.jsx — admins: groups and their limits (null = no limit),
+// and their booking policy for GPU reservations (docs/reservations.md).
 import { useState } from 'preact/hooks';
 import { apiDelete, apiGet, apiPatch, apiPost } from '../api.js';
 import { fmtDuration, fmtLimit, fmtMem } from '../format.js';
 import {
 	Badge,
+	Check,
 	ConfirmDialog,
 	Dialog,
 	Empty,
@@ -23,6 +25,24 @@ const LIMITS = [
 	{ key: 'max_sessions', label: 'Max sessions', short: 'Sessions' },
 ];
 
+// How GPUs may be booked on the calendar.
+const RESV_LIMITS = [
+	{ key: 'resv_max_gpus', label: 'Max GPUs per booking', short: (v) => `${v} GPU${v === 1 ? '' : 's'}` },
+	{ key: 'resv_max_s', label: 'Max length (seconds)', fmt: fmtDuration, short: fmtDuration },
+	{ key: 'resv_max_ahead_s', label: 'How far ahead (seconds)', fmt: fmtDuration, short: (v) => `${fmtDuration(v)} ahead` },
+	{ key: 'resv_max_active', label: 'Max bookings at once', short: (v) => `${v} at once` },
+];
+const ALL_LIMITS = [...LIMITS, ...RESV_LIMITS];
+
+// "1 GPU · 8 h · 14 d ahead · 1 at once · approval"; a 0 limit means none.
+function resvText(g) {
+	if (!('resv_approval' in g)) return '';
+	if (g.resv_max_gpus === 0 || g.resv_max_s === 0 || g.resv_max_active === 0) return 'none';
+	const parts = RESV_LIMITS.filter((l) => g[l.key] != null).map((l) => l.short(g[l.key]));
+	if (g.resv_approval) parts.push('approval');
+	return parts.length ? parts.join(' · ') : 'no limit';
+}
+
 const memberCount = (m) => (Array.isArray(m) ? m.length : typeof m === 'number' ? m : 0);
 
 function GroupForm({ group, onSaved, onClose }) {
@@ -32,7 +52,8 @@ function GroupForm({ group, onSaved, onClose }) {
 		description: (group && group.description) || '',
 		fairshare_weight: group && group.fairshare_weight != null ? String(group.fairshare_weight) : '1',
 	};
-	for (const l of LIMITS) init[l.key] = group && group[l.key] != null ? String(group[l.key]) : '';
+	for (const l of ALL_LIMITS) init[l.key] = group && group[l.key] != null ? String(group[l.key]) : '';
+	init.resv_approval = !!(group && group.resv_approval);
 	const [f, setF] = useState(init);
 	const [busy, setBusy] = useState(false);
 	const [error, setError] = useState(null);
@@ -45,7 +66,7 @@ function GroupForm({ group, onSaved, onClose }) {
 		if (!editing) body.name = f.name.trim();
 		const desc = f.description.trim();
 		if (!editing ? desc : desc !== (group.description || '')) body.description = desc;
-		for (const l of LIMITS) {
+		for (const l of ALL_LIMITS) {
 			const raw = f[l.key].trim();
 			if (raw !== '' && !/^\d+$/.test(raw)) {
 				setError(`${l.label}: a whole number of 0 or more, or empty for no limit.`);
@@ -54,6 +75,7 @@ function GroupForm({ group, onSaved, onClose }) {
 			const v = raw === '' ? null : Number(raw);
 			if (!editing ? v !== null : v !== group[l.key]) body[l.key] = v;
 		}
+		if (!editing ? f.resv_approval : f.resv_approval !== !!group.resv_approval) body.resv_approval = f.resv_approval;
 		const w = Number(f.fairshare_weight);
 		if (!(f.fairshare_weight.trim() !== '' && Number.isFinite(w) && w > 0)) {
 			setError('Fair-share weight: a number greater than 0.');
@@ -110,6 +132,33 @@ function GroupForm({ group, onSaved, onClose }) {
 							/>
 						))}
 					</div>
+				</fieldset>
+				<fieldset class="fieldset">
+					<legend>GPU bookings</legend>
+					<p class="hint">What members may reserve on the calendar. Empty: no limit; 0 GPUs: no bookings.</p>
+					<div class="grid-3">
+						{RESV_LIMITS.map((l) => (
+							<Field
+								key={l.key}
+								label={l.label}
+								id={'group-' + l.key.replace(/_/g, '-')}
+								type="number"
+								min="0"
+								step="1"
+								inputMode="numeric"
+								placeholder="no limit"
+								hint={l.fmt && f[l.key] !== '' && /^\d+$/.test(f[l.key]) ? '= ' + l.fmt(Number(f[l.key])) : undefined}
+								value={f[l.key]}
+								onInput={set(l.key)}
+							/>
+						))}
+					</div>
+					<Check
+						label="Bookings wait for an admin's approval"
+						id="group-resv-approval"
+						checked={f.resv_approval}
+						onChange={(e) => setF({ ...f, resv_approval: e.currentTarget.checked })}
+					/>
 				</fieldset>
 				<Field
 					label="Fair-share weight"
@@ -173,6 +222,7 @@ export function GroupsPage() {
 										{l.short}
 									</th>
 								))}
+								<th scope="col">Bookings</th>
 								<th scope="col" class="num">
 									Fair share
 								</th>
@@ -199,6 +249,9 @@ export function GroupsPage() {
 												{g[l.key] == null && <span class="sr-only">no limit</span>}
 											</td>
 										))}
+										<td class="small" data-testid="group-resv">
+											{resvText(g)}
+										</td>
 										<td class="num">{g.fairshare_weight}</td>
 										<td class="num" title={Array.isArray(g.members) ? g.members.join(', ') : undefined}>
 											{members}

@@ -1,19 +1,108 @@
 // pages/jobs.jsx — your jobs, refreshed every 2 s, and one job's detail:
 // its spec, state and pending reason with queue position, resources and
-// the GPUs it holds, the live output, and cancel / hold / release.
+// the GPUs it holds, the live output, and cancel / hold / release. A
+// pending job says why it waits in the scheduler's words (reason_text),
+// its place among the jobs competing for the same resources, when it is
+// expected to start, and what would make it start sooner (hints); a job
+// in a GPU reservation links to it on the calendar.
 import '../workspace.css';
 import { useEffect, useState } from 'preact/hooks';
 import { apiGet, apiPost } from '../api.js';
-import { fmtDuration, fmtMem, fmtTime } from '../format.js';
+import { fmtDuration, fmtMem, fmtRelative, fmtTime } from '../format.js';
 import { Empty, ErrorBanner, Loading, PageHeader } from '../components/ui.jsx';
 import { JobLog, JobStatusLine, StateBadge, useJob } from '../components/joblog.jsx';
-import { elapsedS, fmtClock, isActive } from '../workspace/jobs.js';
+import { clock, elapsedS, fmtClock, isActive } from '../workspace/jobs.js';
 import { filesRoute, HOME } from '../workspace/paths.js';
 
 export function resText(r) {
 	const parts = [`${r.cpus} CPU${r.cpus === 1 ? '' : 's'}`, fmtMem(r.mem_mb)];
 	if (r.gpus) parts.push(`${r.gpus} GPU${r.gpus === 1 ? '' : 's'}`);
 	return parts.join(' · ');
+}
+
+// "in 2 h 10 min (14:05)"
+function startText(s, now) {
+	const rel = fmtRelative(s, now);
+	if (rel === 'now') return `now (${clock(s)})`;
+	return rel.endsWith('ago') ? `any moment now (expected ${clock(s)})` : `${rel} (${clock(s)})`;
+}
+
+export function ReservationLink({ id }) {
+	return (
+		<a href={'#/calendar?r=' + id} class="chip" data-testid="job-reservation">
+			reservation {id}
+		</a>
+	);
+}
+
+// A pending job in a table row: why, where in the queue, when, and hints.
+function PendingBrief({ job, now }) {
+	const facts = [];
+	if (job.queue_position != null) facts.push(`#${job.queue_position} in queue`);
+	if (job.estimated_start) facts.push(`starts ${startText(job.estimated_start, now)}`);
+	return (
+		<div class="pending-brief" data-testid="job-pending">
+			{job.reason_text && <div class="hint">{job.reason_text}</div>}
+			{facts.length > 0 && <div class="hint strong">{facts.join(' · ')}</div>}
+			{job.hints && job.hints.length > 0 && (
+				<ul class="hint pending-hints">
+					{job.hints.map((h) => (
+						<li key={h}>{h}</li>
+					))}
+				</ul>
+			)}
+		</div>
+	);
+}
+
+// The job detail's answer to "why is it pending?".
+function WhyPending({ job, now }) {
+	return (
+		<article class="card why-card" data-testid="job-why">
+			<h2>Why is it pending?</h2>
+			<p class="why-reason" data-testid="job-reason">
+				{job.reason_text || (job.hold ? 'It is held: release it to let it run.' : 'It waits for the scheduler to find room for it.')}
+			</p>
+			<dl class="facts">
+				{job.queue_position != null && (
+					<>
+						<dt>Place</dt>
+						<dd data-testid="job-queue-position">
+							#{job.queue_position} in queue <span class="muted small">among the jobs that wait for the same resources</span>
+						</dd>
+					</>
+				)}
+				<dt>Expected start</dt>
+				<dd data-testid="job-estimated-start">
+					{job.estimated_start ? (
+						<>
+							{startText(job.estimated_start, now)} <span class="muted small">{fmtTime(job.estimated_start)}</span>
+						</>
+					) : (
+						<span class="muted">not known yet</span>
+					)}
+				</dd>
+				{job.reservation != null && (
+					<>
+						<dt>Reservation</dt>
+						<dd>
+							<ReservationLink id={job.reservation} />
+						</dd>
+					</>
+				)}
+			</dl>
+			{job.hints && job.hints.length > 0 && (
+				<>
+					<h3 class="why-hints-title">What would help</h3>
+					<ul class="why-hints" data-testid="job-hints">
+						{job.hints.map((h) => (
+							<li key={h}>{h}</li>
+						))}
+					</ul>
+				</>
+			)}
+		</article>
+	);
 }
 
 function JobsList({ me }) {
@@ -99,7 +188,12 @@ function JobsList({ me }) {
 									{scope === 'all' && <td>{j.user}</td>}
 									<td>
 										<StateBadge state={j.state} />
-										{j.state === 'pending' && j.reason_text && <div class="hint">{j.reason_text}</div>}
+										{j.state === 'pending' && <PendingBrief job={j} now={now} />}
+										{j.reservation != null && (
+											<div>
+												<ReservationLink id={j.reservation} />
+											</div>
+										)}
 										{!isActive(j) && j.exit_code != null && j.exit_code !== 0 && <div class="hint">exit {j.exit_code}</div>}
 									</td>
 									<td class="nowrap small">{resText(j.resources)}</td>
@@ -151,6 +245,7 @@ function JobDetail({ id, me }) {
 			</p>
 			<JobStatusLine job={job} ahead={ahead} now={now} onStopped={setJob} />
 			<ErrorBanner error={actError || error} />
+			{job.state === 'pending' && <WhyPending job={job} now={Date.now()} />}
 			<div class="cards">
 				<article class="card">
 					<h2>State</h2>
@@ -159,16 +254,18 @@ function JobDetail({ id, me }) {
 						<dd>
 							<StateBadge state={job.state} />
 						</dd>
-						{job.reason_text && (
+						{job.state !== 'pending' && job.reason_text && (
 							<>
 								<dt>Reason</dt>
-								<dd data-testid="job-reason">{job.reason_text}</dd>
+								<dd>{job.reason_text}</dd>
 							</>
 						)}
-						{job.estimated_start && (
+						{job.reservation != null && (
 							<>
-								<dt>Expected start</dt>
-								<dd>{fmtTime(job.estimated_start)}</dd>
+								<dt>Reservation</dt>
+								<dd>
+									<ReservationLink id={job.reservation} />
+								</dd>
 							</>
 						)}
 						<dt>Submitted</dt>

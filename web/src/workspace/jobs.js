@@ -78,6 +78,9 @@ export function waitingText(job, ahead) {
 		default:
 			what = job.reason_text || (job.reason ? job.reason : 'waiting to be scheduled');
 	}
+	// The scheduler's own rank (1 = next) when it has one: it knows which
+	// jobs compete for the same resources, the client-side count does not.
+	if (job.queue_position != null) ahead = job.queue_position - 1;
 	const parts = [];
 	if (ahead != null) parts.push(ahead === 0 ? 'first in the queue' : `${ahead} job${ahead === 1 ? '' : 's'} ahead of you`);
 	if (job.estimated_start) parts.push(`expected start ${clock(job.estimated_start)}`);
