@@ -40,6 +40,8 @@
 #include "lib/fsio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "sched/explain.h"
+#include "server/jobenv.h"
 #include "server/profiles.h"
 #include "server/scheduler.h"
 #include "server/server.h"
@@ -47,6 +49,7 @@
 #include "store/db.h"
 #include "store/groups.h"
 #include "store/jobs.h"
+#include "store/reservations.h"
 #include "store/sessions.h"
 #include "store/users.h"
 
@@ -666,6 +669,62 @@ out:
 	store_session_clear(&s);
 }
 
+/*
+ * Reservations bound an extension of a running session: inside one, it
+ * must end by the reservation's end; outside, it must not run into a
+ * window that holds its GPUs (someone booked them, and a booking is a
+ * promise). 0 when `want` fits, else -1 after answering 422/409 with how
+ * far it can go.
+ */
+static int api_sessions_extend_fits_reservations(struct http_req *req, struct http_resp *resp,
+						 const struct store_session *s, int64_t want)
+{
+	struct store_job j = { 0 };
+	if (store_job_get(req->store, s->job_id, &j) < 0 || strcmp(j.state, "running") != 0 ||
+	    j.start_time < 0) {
+		store_job_clear(&j);
+		return 0; /* pending: the scheduler plans around reservations */
+	}
+	int64_t old_end = j.start_time + j.walltime_s, new_end = j.start_time + want;
+	struct store_reservation *rs = NULL;
+	size_t n = 0;
+	int rc = 0;
+	char at[48];
+	if (new_end <= old_end ||
+	    store_reservations_list(req->store, j.reservation_id > 0 ? j.start_time : old_end,
+				    new_end, "pending,approved", -1, NULL, &rs, &n) < 0)
+		goto out;
+	uint64_t mine = jobenv_gpu_mask(&req->srv->inv, j.alloc_gpus);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct store_reservation *r = &rs[i];
+		if (r->id == j.reservation_id) {
+			if (new_end <= r->end_time)
+				continue;
+			explain_time(r->end_time, time(NULL), at, sizeof at);
+			http_resp_error(resp, 422, "invalid",
+					"session %lld runs in reservation %lld, which ends at %s; it "
+					"can be extended by %lld s at most",
+					(long long)s->job_id, (long long)r->id, at,
+					(long long)(r->end_time - old_end > 0 ? r->end_time - old_end : 0));
+			rc = -1;
+		} else if (r->id != j.reservation_id && j.node && strcmp(r->node, j.node) == 0 &&
+			   (jobenv_gpu_mask(&req->srv->inv, r->gpu_indices) & mine) &&
+			   r->start_time < new_end && r->end_time > old_end) {
+			explain_time(r->start_time, time(NULL), at, sizeof at);
+			http_resp_error(resp, 409, "conflict",
+					"session %lld's GPUs are reserved from %s (reservation %lld); "
+					"it can be extended by %lld s at most",
+					(long long)s->job_id, at, (long long)r->id,
+					(long long)(r->start_time - old_end > 0 ? r->start_time - old_end : 0));
+			rc = -1;
+		}
+	}
+out:
+	store_reservations_free(rs, n);
+	store_job_clear(&j);
+	return rc;
+}
+
 void api_sessions_extend(struct http_req *req, struct http_resp *resp)
 {
 	json_t *body = http_req_json(req, resp);
@@ -706,6 +765,8 @@ void api_sessions_extend(struct http_req *req, struct http_resp *resp)
 				(long long)(api_sessions_ceiling(&s, &g, have_group) - s.walltime_s));
 		goto out;
 	}
+	if (api_sessions_extend_fits_reservations(req, resp, &s, want) < 0)
+		goto out;
 	/* Committed first, then the supervisor told: its wall-time file is
 	 * the contract that survives restarts, the row is what we show. */
 	rc = store_job_set_walltime(req->store, s.job_id, want);

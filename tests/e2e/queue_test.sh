@@ -170,4 +170,37 @@ check_jq --argjson r "$R2" \
 check_jq '.unread >= 1' "... unread"
 
 cancel_live_jobs
+
+# ---- a session's extension stops where a reservation begins -----------------
+use_token "$ADMIN"
+api POST /api/v1/profiles '{"name":"gpu-web","kind":"web","requires":"/usr/bin/python3",
+	"command":["/usr/bin/python3","-m","http.server","--bind","127.0.0.1","{port}"],
+	"resources":{"cpus":1,"mem_mb":256,"gpus":1},"lifetime_s":600,"max_lifetime_s":7200,"idle_timeout_s":0}'
+check_status 201 "a 1-GPU web profile"
+use_token "$A_TOKEN"
+api POST /api/v1/sessions '{"profile":"gpu-web"}'
+check_status 201 "alice starts a 1-GPU session"
+S=$(jq -r .id <<<"$BODY")
+check_job_ends "$S" running "... its job runs" 20
+S_END=$(($(epoch "$(jq -r .start_time <<<"$BODY")") + 600))
+check_jq --argjson r "$R" '.reservation == $r' "... inside her reservation (a session is a job)"
+api POST "/api/v1/sessions/$S/extend" '{"seconds":6000}'
+check_error 422 invalid "extending it past her reservation's end -> 422"
+check_jq --argjson r "$R" '.error.message | contains("runs in reservation \($r)")' "... the message says why"
+api POST "/api/v1/reservations/$R/cancel"
+check_status 200 "alice cancels her reservation"
+use_token "$B_TOKEN"
+api POST /api/v1/reservations "{\"gpus\":4,\"start\":$((S_END + 300)),\"duration_s\":3600}"
+check_status 201 "bob books every GPU from 5 min after the session's end"
+R3=$(jq -r .id <<<"$BODY")
+use_token "$A_TOKEN"
+api POST "/api/v1/sessions/$S/extend" '{"seconds":3600}'
+check_error 409 conflict "extending the session into bob's reservation -> 409"
+check_jq --argjson r "$R3" '.error.message | contains("reservation \($r)") and contains("by 300 s at most")' \
+	"... the message names the reservation and how far it can go"
+api POST "/api/v1/sessions/$S/extend" '{"seconds":300}'
+check_status 200 "extending it up to the reservation -> 200"
+api POST "/api/v1/sessions/$S/stop"
+
+cancel_live_jobs
 finish
