@@ -104,6 +104,9 @@ json_t *api_time_json(int64_t t);
 json_t *api_job_json(const struct store_job *j, bool details);
 /* A pending job's reason as the API spells it (text: in words), or null. */
 json_t *api_jobs_reason(const char *reason, bool text);
+/* A pending job's reason in the scheduler's own words when it gave some,
+ * else the generic text of its reason; null when it has none. */
+json_t *api_job_reason_words(const struct store_job *j);
 /* Fit a profile to this machine and to the limits of group g (NULL: none):
  * CPUs and memory beyond the machine shrink to it, as a group's job
  * defaults do; max_lifetime_s beyond the group's wall time shrinks to it,

@@ -98,6 +98,15 @@ static json_t *api_jobs_gpu_array(const char *list)
 	return arr;
 }
 
+json_t *api_job_reason_words(const struct store_job *j)
+{
+	json_t *ex = j->explain ? json_loads(j->explain, 0, NULL) : NULL;
+	const char *text = json_string_value(json_object_get(ex, "text"));
+	json_t *out = text && *text ? json_string(text) : api_jobs_reason(j->reason, true);
+	json_decref(ex);
+	return out;
+}
+
 /* A pending job's plan as the scheduler explained it: its words replace
  * the generic reason text, with the what-if hints, its rank among the
  * jobs that compete with it, and the reservation it runs in or asked for. */

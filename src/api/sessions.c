@@ -136,7 +136,7 @@ static json_t *api_sessions_json(struct http_req *req, const struct store_sessio
 			      s->username, "state", state, "url", url, "ready",
 			      strcmp(state, "ready") == 0);
 	json_object_set_new(o, "reason", pending ? api_jobs_reason(j.reason, false) : json_null());
-	json_object_set_new(o, "reason_text", pending ? api_jobs_reason(j.reason, true) : json_null());
+	json_object_set_new(o, "reason_text", pending ? api_job_reason_words(&j) : json_null());
 	json_object_set_new(o, "queue_position", pos > 0 ? json_integer(pos) : json_null());
 	json_object_set_new(o, "est_start", pending ? api_time_json(j.est_start) : json_null());
 	json_object_set_new(o, "resources",
