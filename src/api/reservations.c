@@ -757,6 +757,7 @@ static int api_resv_begin_change(struct http_req *req, struct http_resp *resp,
 	}
 	if (api_resv_may_change(req, resp, r, now, verb) < 0) {
 		store_rollback(req->store);
+		store_reservation_clear(r);
 		return -1;
 	}
 	return 0;
