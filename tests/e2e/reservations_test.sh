@@ -369,6 +369,16 @@ api GET /api/v1/notifications
 check_jq '.notifications[0].kind == "reservation_approved" and (.notifications[0].text | contains("ok from cli"))' \
 	"bob is notified with the admin's note"
 KAON_TOKEN=$BOB_T kcli unreserve "$BR"
+KAON_TOKEN=$ADMIN kcli admin groups update "$TIGHT" --resv-max-gpus 3 --resv-max-length 2h --resv-max-ahead 7d --resv-max-active none --resv-approval yes
+cli_ok "kaon admin groups update --resv-* flags"
+KAON_TOKEN=$ADMIN kcli admin groups show "$TIGHT" --json
+out_jq '.resv_max_gpus == 3 and .resv_max_s == 7200 and .resv_max_ahead_s == 604800
+	and .resv_max_active == null and .resv_approval == true' "... set the group's booking policy"
+KAON_TOKEN=$ADMIN kcli admin groups show "$TIGHT"
+check "... kaon admin groups show prints it" grep -qE '^resv-max-length: +2h' <<<"$OUT"
+check "... and the approval" grep -qE '^resv-approval: +yes' <<<"$OUT"
+KAON_TOKEN=$ADMIN kcli admin groups update "$TIGHT" --resv-approval maybe
+cli_usage "--resv-approval maybe -> usage error"
 kcli reservation
 check "kaon reservation without a command -> exit 2 listing approve and reject" \
 	test "$RC" = 2 -a "${ERR:0:5}" = "kaon:" -a -n "$(grep 'kaon reservation reject' <<<"$ERR")"
