@@ -62,12 +62,12 @@ static void resv_print_one(const char *verb, const json_t *r)
 	long long gpus = (long long)json_integer_value(json_object_get(r, "gpus"));
 	char *list = resv_gpu_list(json_object_get(r, "gpu_indices"));
 	const char *state = output_str(r, "state");
-	printf("%s reservation %lld: %lld GPU%s (%s) on %s, %s to %s, %s%s\n", verb,
-	       (long long)json_integer_value(json_object_get(r, "id")), gpus, gpus == 1 ? "" : "s",
-	       list, output_str(r, "node"), resv_time(r, "start", b1), resv_time(r, "end", b2),
-	       state,
-	       state && strcmp(state, "pending") == 0 ? " (an admin must approve it; you will be told)"
-						       : "");
+	printf(
+	    "%s reservation %lld: %lld GPU%s (%s) on %s, %s to %s, %s%s\n", verb,
+	    (long long)json_integer_value(json_object_get(r, "id")), gpus, gpus == 1 ? "" : "s",
+	    list, output_str(r, "node"), resv_time(r, "start", b1), resv_time(r, "end", b2), state,
+	    state && strcmp(state, "pending") == 0 ? " (an admin must approve it; you will be told)"
+						   : "");
 	free(list);
 }
 
@@ -88,9 +88,10 @@ static void resv_print_windows(const json_t *err, int64_t gpus, int64_t len)
 	{
 		char b1[OUTPUT_UNIT_LEN], b2[OUTPUT_UNIT_LEN];
 		char *list = resv_gpu_list(json_object_get(w, "gpu_indices"));
-		printf("  %s to %s on %s (GPUs %s): kaon reserve --gpus %lld --from '%s' --for %s\n",
-		       resv_time(w, "start", b1), resv_time(w, "end", b2), output_str(w, "node"),
-		       list, (long long)gpus, b1, dur);
+		printf(
+		    "  %s to %s on %s (GPUs %s): kaon reserve --gpus %lld --from '%s' --for %s\n",
+		    resv_time(w, "start", b1), resv_time(w, "end", b2), output_str(w, "node"), list,
+		    (long long)gpus, b1, dur);
 		free(list);
 	}
 }
@@ -98,12 +99,17 @@ static void resv_print_windows(const json_t *err, int64_t gpus, int64_t len)
 int cli_reserve(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "gpus", required_argument, NULL, 'g' }, { "from", required_argument, NULL, 'f' },
-		{ "for", required_argument, NULL, 'd' },  { "until", required_argument, NULL, 'u' },
-		{ "node", required_argument, NULL, 'n' }, { "model", required_argument, NULL, 'm' },
-		{ "note", required_argument, NULL, 't' }, { "user", required_argument, NULL, 'U' },
-		{ "json", no_argument, NULL, 'j' },	  { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"gpus", required_argument, NULL, 'g'},
+	    {"from", required_argument, NULL, 'f'},
+	    {"for", required_argument, NULL, 'd'},
+	    {"until", required_argument, NULL, 'u'},
+	    {"node", required_argument, NULL, 'n'},
+	    {"model", required_argument, NULL, 'm'},
+	    {"note", required_argument, NULL, 't'},
+	    {"user", required_argument, NULL, 'U'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *from = NULL, *until = NULL, *dur = NULL;
 	int64_t gpus = 0, now = time(NULL), start, end, len = 0;
@@ -126,7 +132,10 @@ int cli_reserve(int argc, char **argv)
 		} else if (ch == 'u') {
 			until = optarg;
 		} else if (ch == 'n' || ch == 'm' || ch == 't' || ch == 'U') {
-			const char *key = ch == 'n' ? "node" : ch == 'm' ? "gpu_model" : ch == 't' ? "note" : "user";
+			const char *key = ch == 'n'   ? "node"
+					  : ch == 'm' ? "gpu_model"
+					  : ch == 't' ? "note"
+						      : "user";
 			json_object_set_new(body, key, json_string(optarg));
 			if (!json_object_get(body, key)) {
 				rc = output_usage(resv_reserve_usage, "--%s: not valid UTF-8 text",
@@ -211,8 +220,8 @@ out:
 
 static void resv_table(const json_t *rs)
 {
-	static const char *const headers[] = { "ID",	 "USER",  "GPUS",  "NODE", "START",
-					       "END",	 "STATE", "PHASE", "NOTE" };
+	static const char *const headers[] = {"ID",  "USER",  "GPUS",  "NODE", "START",
+					      "END", "STATE", "PHASE", "NOTE"};
 	struct output_table *t = output_table_new(headers, 9);
 	size_t i;
 	json_t *r;
@@ -220,7 +229,8 @@ static void resv_table(const json_t *rs)
 	{
 		char b1[OUTPUT_UNIT_LEN], b2[OUTPUT_UNIT_LEN];
 		char *list = resv_gpu_list(json_object_get(r, "gpu_indices"));
-		output_table_addf(t, "%lld", (long long)json_integer_value(json_object_get(r, "id")));
+		output_table_addf(t, "%lld",
+				  (long long)json_integer_value(json_object_get(r, "id")));
 		output_table_add(t, output_str(r, "user"));
 		output_table_addf(t, "%lld (%s)",
 				  (long long)json_integer_value(json_object_get(r, "gpus")), list);
@@ -238,10 +248,10 @@ static void resv_table(const json_t *rs)
 int cli_reservations(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"all", no_argument, NULL, 'a'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	bool all = false, as_json = false;
 	int ch;
@@ -279,10 +289,10 @@ static int resv_act(int argc, char **argv, const char *usage, const char *action
 		    bool takes_note)
 {
 	static const struct option with_note[] = {
-		{ "note", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"note", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *note = NULL;
 	bool as_json = false;
@@ -325,7 +335,7 @@ static int resv_act(int argc, char **argv, const char *usage, const char *action
 		} else {
 			resv_print_one(strcmp(action, "cancel") == 0	? "Cancelled"
 				       : strcmp(action, "approve") == 0 ? "Approved"
-									 : "Rejected",
+									: "Rejected",
 				       ans);
 		}
 		json_decref(ans);
@@ -354,8 +364,8 @@ static int resv_reject(int argc, char **argv)
 int cli_reservation(int argc, char **argv)
 {
 	static const struct output_cmd cmds[] = {
-		{ "approve", resv_approve, resv_approve_usage },
-		{ "reject", resv_reject, resv_reject_usage },
+	    {"approve", resv_approve, resv_approve_usage},
+	    {"reject", resv_reject, resv_reject_usage},
 	};
 	return output_dispatch(cmds, sizeof cmds / sizeof cmds[0], "reservation", argc, argv);
 }

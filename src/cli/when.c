@@ -15,13 +15,13 @@
 #include "lib/xalloc.h"
 
 static const char when_expected[] =
-	"expected now, +DURATION, today|tomorrow|WEEKDAY HH:MM, HH:MM, YYYY-MM-DD [HH:MM] or an "
-	"RFC 3339 time";
+    "expected now, +DURATION, today|tomorrow|WEEKDAY HH:MM, HH:MM, YYYY-MM-DD [HH:MM] or an "
+    "RFC 3339 time";
 
 /* "9:00", "09:00", "14:30:15": 0 and the parts, else -1. */
 static int when_clock(const char *s, int *h, int *m, int *sec)
 {
-	int parts[3] = { 0, 0, 0 }, n = 0;
+	int parts[3] = {0, 0, 0}, n = 0;
 	const char *p = s;
 	while (n < 3) {
 		int digits = 0, v = 0;
@@ -60,8 +60,8 @@ static int64_t when_local(int64_t now, int days, int h, int m, int sec)
 
 static int when_weekday(const char *w)
 {
-	static const char *const names[] = { "sunday",	 "monday", "tuesday", "wednesday",
-					     "thursday", "friday", "saturday" };
+	static const char *const names[] = {"sunday",	"monday", "tuesday", "wednesday",
+					    "thursday", "friday", "saturday"};
 	size_t len = strlen(w);
 	for (int i = 0; i < 7; i++)
 		if ((len == 3 || len == strlen(names[i])) && strncasecmp(w, names[i], len) == 0)
@@ -127,8 +127,13 @@ int when_parse(const char *s, int64_t now, int64_t *out, char **cause)
 		return when_fail(cause, s);
 	int y, mo, d;
 	if (when_date(word, &y, &mo, &d) == 0) {
-		struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-				 .tm_min = m, .tm_sec = sec, .tm_isdst = -1 };
+		struct tm tm = {.tm_year = y - 1900,
+				.tm_mon = mo - 1,
+				.tm_mday = d,
+				.tm_hour = h,
+				.tm_min = m,
+				.tm_sec = sec,
+				.tm_isdst = -1};
 		*out = (int64_t)mktime(&tm);
 		return 0;
 	}

@@ -79,7 +79,7 @@ TEST(when_weekdays_are_the_next_such_day)
 	/* Now is Thursday 12:00. */
 	CHECK_INT(when_test("mon 9:00"), WHEN_NOW + 3 * 86400 + 21 * 3600);
 	CHECK_INT(when_test("Friday 17:00"), WHEN_NOW + 86400 + 5 * 3600);
-	CHECK_INT(when_test("thu 13:00"), WHEN_NOW + 3600);      /* later today */
+	CHECK_INT(when_test("thu 13:00"), WHEN_NOW + 3600);		/* later today */
 	CHECK_INT(when_test("THU 11:00"), WHEN_NOW + 7 * 86400 - 3600); /* passed: next week */
 }
 
