@@ -471,8 +471,7 @@ static void api_resv_conflict(struct http_resp *resp, const struct api_resv_node
 		      creq->gpus == 1 ? "" : "s", w->gpu_model ? " matching " : "",
 		      w->gpu_model ? w->gpu_model : "", creq->gpus == 1 ? "is" : "are", when,
 		      nf ? "; the nearest free windows are listed"
-			 : "; no free window "
-			   "within the booking horizon");
+			 : "; no free window within the booking horizon");
 	http_resp_json(resp, 409,
 		       json_pack("{s:{s:s,s:s,s:o}}", "error", "code", "conflict", "message", msg,
 				 "windows", windows));
