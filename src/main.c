@@ -40,6 +40,11 @@ static const struct main_verb main_verbs[] = {
 	{ "open", cli_open, "open PROFILE|ID|NAME [--name N] [--folder F]  start or open a session" },
 	{ "stop", cli_stop, "stop ID|NAME...        stop sessions" },
 	{ "extend", cli_extend, "extend ID|NAME 2h      give a session more time" },
+	{ "reserve", cli_reserve,
+	  "reserve --gpus N --from WHEN (--for 4h | --until WHEN)  book GPUs ahead" },
+	{ "reservations", cli_reservations, "reservations [--all] [--json]  your (or all) GPU reservations" },
+	{ "unreserve", cli_unreserve, "unreserve ID...        cancel reservations" },
+	{ "reservation", cli_reservation, "reservation approve|reject ID [--note T]  review one (admins)" },
 	{ "admin", cli_admin, "admin users|groups ...  manage accounts (admins)\n"
 			      "  kaon admin --data DIR create-user|token ...  offline, no server" },
 	{ "session-shell", sessionshell_main, NULL },

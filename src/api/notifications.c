@@ -15,7 +15,7 @@
 enum { API_NOTIFICATIONS_DEFAULT = 50, API_NOTIFICATIONS_MAX = 500, API_NOTIFICATIONS_IDS = 1000 };
 
 static const struct fields_spec api_notifications_read_fields[] = {
-	{ "ids", FIELDS_INTS, false, 0, API_NOTIFICATIONS_IDS },
+    {"ids", FIELDS_INTS, false, 0, API_NOTIFICATIONS_IDS},
 };
 
 void api_notifications_list(struct http_req *req, struct http_resp *resp)
@@ -34,8 +34,8 @@ void api_notifications_list(struct http_req *req, struct http_resp *resp)
 	struct store_notification *ns;
 	size_t n;
 	int64_t unread = 0;
-	int rc = store_notifications_list(req->store, req->who.user_id, (int)limit, &ns, &n,
-					  &unread);
+	int rc =
+	    store_notifications_list(req->store, req->who.user_id, (int)limit, &ns, &n, &unread);
 	if (rc < 0) {
 		http_resp_errno(resp, rc, "notifications");
 		return;
@@ -43,11 +43,10 @@ void api_notifications_list(struct http_req *req, struct http_resp *resp)
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(
-			arr, json_pack("{s:I,s:s,s:s,s:o,s:o,s:b}", "id", (json_int_t)ns[i].id,
-				       "kind", ns[i].kind, "text", ns[i].text, "link",
-				       ns[i].link ? json_string(ns[i].link) : json_null(),
-				       "created_at", api_time_json(ns[i].created_at), "read",
-				       ns[i].read_at >= 0));
+		    arr, json_pack("{s:I,s:s,s:s,s:o,s:o,s:b}", "id", (json_int_t)ns[i].id, "kind",
+				   ns[i].kind, "text", ns[i].text, "link",
+				   ns[i].link ? json_string(ns[i].link) : json_null(), "created_at",
+				   api_time_json(ns[i].created_at), "read", ns[i].read_at >= 0));
 	store_notifications_free(ns, n);
 	http_resp_json(resp, 200,
 		       json_pack("{s:o,s:I}", "notifications", arr, "unread", (json_int_t)unread));

@@ -54,22 +54,22 @@ enum {
 static const char api_resv_live_states[] = "pending,approved";
 
 static const struct fields_spec api_resv_create_fields[] = {
-	{ "gpus", FIELDS_INT, true, 1, INVENTORY_MAX_GPUS },
-	{ "duration_s", FIELDS_INT, false, 1, API_RESV_MAX_LEN_S },
-	{ "node", FIELDS_STRING, false, 1, 255 },
-	{ "gpu_model", FIELDS_STRING, false, 1, 95 },
-	{ "note", FIELDS_STRING, false, 0, 1000 },
-	{ "user", FIELDS_STRING, false, 1, 32 },
+    {"gpus", FIELDS_INT, true, 1, INVENTORY_MAX_GPUS},
+    {"duration_s", FIELDS_INT, false, 1, API_RESV_MAX_LEN_S},
+    {"node", FIELDS_STRING, false, 1, 255},
+    {"gpu_model", FIELDS_STRING, false, 1, 95},
+    {"note", FIELDS_STRING, false, 0, 1000},
+    {"user", FIELDS_STRING, false, 1, 32},
 };
 
 static const struct fields_spec api_resv_update_fields[] = {
-	{ "gpus", FIELDS_INT, false, 1, INVENTORY_MAX_GPUS },
-	{ "duration_s", FIELDS_INT, false, 1, API_RESV_MAX_LEN_S },
-	{ "note", FIELDS_STRING, false, 0, 1000 },
+    {"gpus", FIELDS_INT, false, 1, INVENTORY_MAX_GPUS},
+    {"duration_s", FIELDS_INT, false, 1, API_RESV_MAX_LEN_S},
+    {"note", FIELDS_STRING, false, 0, 1000},
 };
 
 static const struct fields_spec api_resv_review_fields[] = {
-	{ "note", FIELDS_STRING, false, 0, 1000 },
+    {"note", FIELDS_STRING, false, 0, 1000},
 };
 
 /* ---- times and durations in words ---------------------------------------- */
@@ -136,14 +136,13 @@ struct api_resv_node {
 	int64_t cpus, mem_mb; /* schedulable */
 };
 
-
 static void api_resv_node(struct http_req *req, struct api_resv_node *n)
 {
 	const struct inventory *inv = &req->srv->inv;
 	n->inv = inv;
 	for (int g = 0; g < inv->ngpus; g++)
 		n->models[g] = inv->gpus[g].model;
-	n->node = (struct cal_node){ inv->hostname, inv->ngpus, n->models };
+	n->node = (struct cal_node){inv->hostname, inv->ngpus, n->models};
 	n->cpus = (int64_t)inv->cpus * req->srv->cfg->oversubscribe;
 	n->mem_mb = inv->mem_mb;
 }
@@ -215,8 +214,8 @@ static int api_resv_busy(struct http_req *req, const struct api_resv_node *n, in
 	for (size_t i = 0; i < nr; i++) {
 		if (skip && rs[i].id == skip->id)
 			continue;
-		b[count++] = (struct cal_busy){ 0, api_resv_mask(n->inv, rs[i].gpu_indices),
-						rs[i].start_time, rs[i].end_time };
+		b[count++] = (struct cal_busy){0, api_resv_mask(n->inv, rs[i].gpu_indices),
+					       rs[i].start_time, rs[i].end_time};
 	}
 	uint64_t own = skip ? api_resv_mask(n->inv, skip->gpu_indices) : 0;
 	for (size_t i = 0; i < nj; i++) {
@@ -228,10 +227,10 @@ static int api_resv_busy(struct http_req *req, const struct api_resv_node *n, in
 			continue;
 		int64_t start = js[i].start_time >= 0 ? js[i].start_time : now;
 		int64_t end = js[i].walltime_s > 0 && start <= INT64_MAX - js[i].walltime_s
-				      ? start + js[i].walltime_s
-				      : INT64_MAX;
+				  ? start + js[i].walltime_s
+				  : INT64_MAX;
 		if (end > now)
-			b[count++] = (struct cal_busy){ 0, mask, start, end };
+			b[count++] = (struct cal_busy){0, mask, start, end};
 	}
 	store_reservations_free(rs, nr);
 	store_jobs_free(js, nj);
@@ -330,17 +329,19 @@ static int api_resv_limits(struct http_resp *resp, const struct store_group *g, 
 		http_resp_error(resp, 422, "limit",
 				"group %s books at most %lld GPU%s per reservation (resv_max_gpus "
 				"%lld); asked for %d",
-				g->name, (long long)g->resv_max_gpus, g->resv_max_gpus == 1 ? "" : "s",
-				(long long)g->resv_max_gpus, gpus);
+				g->name, (long long)g->resv_max_gpus,
+				g->resv_max_gpus == 1 ? "" : "s", (long long)g->resv_max_gpus,
+				gpus);
 		return -1;
 	}
 	if (g->resv_max_s >= 0 && end - start > g->resv_max_s) {
 		api_resv_duration(g->resv_max_s, a, sizeof a);
 		api_resv_duration(end - start, b, sizeof b);
-		http_resp_error(resp, 422, "limit",
-				"group %s books at most %s per reservation (resv_max_s %lld); asked "
-				"for %s",
-				g->name, a, (long long)g->resv_max_s, b);
+		http_resp_error(
+		    resp, 422, "limit",
+		    "group %s books at most %s per reservation (resv_max_s %lld); asked "
+		    "for %s",
+		    g->name, a, (long long)g->resv_max_s, b);
 		return -1;
 	}
 	if (g->resv_max_ahead_s >= 0 && start - now > g->resv_max_ahead_s) {
@@ -363,20 +364,20 @@ static int api_resv_active_limit(struct http_req *req, struct http_resp *resp,
 	if (g->resv_max_active < 0)
 		return 0;
 	int64_t live = 0;
-	int rc = store_reservations_count_live(req->store, user_id, api_resv_live_states, now,
-					       &live);
+	int rc =
+	    store_reservations_count_live(req->store, user_id, api_resv_live_states, now, &live);
 	if (rc < 0) {
 		http_resp_errno(resp, rc, "reservations");
 		return -1;
 	}
 	if (live >= g->resv_max_active) {
-		http_resp_error(resp, 422, "limit",
-				"group %s holds at most %lld reservation%s at once per user "
-				"(resv_max_active %lld); %lld pending or approved already: cancel one "
-				"first",
-				g->name, (long long)g->resv_max_active,
-				g->resv_max_active == 1 ? "" : "s", (long long)g->resv_max_active,
-				(long long)live);
+		http_resp_error(
+		    resp, 422, "limit",
+		    "group %s holds at most %lld reservation%s at once per user "
+		    "(resv_max_active %lld); %lld pending or approved already: cancel one "
+		    "first",
+		    g->name, (long long)g->resv_max_active, g->resv_max_active == 1 ? "" : "s",
+		    (long long)g->resv_max_active, (long long)live);
 		return -1;
 	}
 	return 0;
@@ -406,7 +407,8 @@ static int api_resv_window(json_t *body, struct http_resp *resp, int64_t *start,
 		return -1;
 	}
 	if (ve && vd) {
-		http_resp_error(resp, 422, "invalid", "give either 'end' or 'duration_s', not both");
+		http_resp_error(resp, 422, "invalid",
+				"give either 'end' or 'duration_s', not both");
 		return -1;
 	}
 	if (require_start && !ve && !vd) {
@@ -451,26 +453,25 @@ static void api_resv_conflict(struct http_resp *resp, const struct api_resv_node
 	if (!w->admin && w->have_group && w->group.resv_max_ahead_s >= 0)
 		horizon = now + w->group.resv_max_ahead_s;
 	struct cal_fit fits[API_RESV_SUGGESTIONS];
-	size_t nf = cal_suggest(&n->node, 1, busy, nbusy, creq, now, horizon, fits,
-				API_RESV_SUGGESTIONS);
+	size_t nf =
+	    cal_suggest(&n->node, 1, busy, nbusy, creq, now, horizon, fits, API_RESV_SUGGESTIONS);
 	json_t *windows = json_array();
 	for (size_t i = 0; i < nf; i++) {
 		char *idx = api_resv_indices(n->inv, fits[i].gpu_mask);
-		json_array_append_new(windows,
-				      json_pack("{s:o,s:o,s:s,s:o}", "start",
-						api_time_json(fits[i].start), "end",
-						api_time_json(fits[i].end), "node", n->node.name,
-						"gpu_indices", api_resv_indices_json(idx)));
+		json_array_append_new(
+		    windows, json_pack("{s:o,s:o,s:s,s:o}", "start", api_time_json(fits[i].start),
+				       "end", api_time_json(fits[i].end), "node", n->node.name,
+				       "gpu_indices", api_resv_indices_json(idx)));
 		free(idx);
 	}
 	char when[40];
 	api_resv_when(creq->start, when, sizeof when);
-	char *msg = xasprintf("%d GPU%s%s%s %s not free from %s for that long%s", creq->gpus,
-			      creq->gpus == 1 ? "" : "s", w->gpu_model ? " matching " : "",
-			      w->gpu_model ? w->gpu_model : "", creq->gpus == 1 ? "is" : "are",
-			      when,
-			      nf ? "; the nearest free windows are listed" : "; no free window "
-									     "within the booking horizon");
+	char *msg =
+	    xasprintf("%d GPU%s%s%s %s not free from %s for that long%s", creq->gpus,
+		      creq->gpus == 1 ? "" : "s", w->gpu_model ? " matching " : "",
+		      w->gpu_model ? w->gpu_model : "", creq->gpus == 1 ? "is" : "are", when,
+		      nf ? "; the nearest free windows are listed"
+			 : "; no free window within the booking horizon");
 	http_resp_json(resp, 409,
 		       json_pack("{s:{s:s,s:s,s:o}}", "error", "code", "conflict", "message", msg,
 				 "windows", windows));
@@ -491,15 +492,18 @@ static int api_resv_place(struct http_req *req, struct http_resp *resp,
 		http_resp_errno(resp, rc, "reservations");
 		return -1;
 	}
-	struct cal_request creq = { .gpus = w->gpus, .start = w->start, .end = w->end, .node = 0,
-				    .gpu_model = w->gpu_model };
+	struct cal_request creq = {.gpus = w->gpus,
+				   .start = w->start,
+				   .end = w->end,
+				   .node = 0,
+				   .gpu_model = w->gpu_model};
 	struct cal_fit fit;
 	rc = cal_book(&n->node, 1, busy, nbusy, &creq, &fit);
 	if (rc == -EINVAL) {
 		if (w->gpu_model)
-			http_resp_error(resp, 422, "invalid",
-					"node %s has fewer than %d GPU%s matching '%s'", n->node.name,
-					w->gpus, w->gpus == 1 ? "" : "s", w->gpu_model);
+			http_resp_error(
+			    resp, 422, "invalid", "node %s has fewer than %d GPU%s matching '%s'",
+			    n->node.name, w->gpus, w->gpus == 1 ? "" : "s", w->gpu_model);
 		else
 			http_resp_error(resp, 422, "invalid", "node %s has %d GPU%s; asked for %d",
 					n->node.name, n->node.ngpus, n->node.ngpus == 1 ? "" : "s",
@@ -538,15 +542,15 @@ void api_reservations_create(struct http_req *req, struct http_resp *resp)
 	if (!body)
 		return;
 	json_t *rest = json_copy(body);
-	struct store_user owner = { 0 };
-	struct store_reservation r = { .reviewed_at = -1, .released_at = -1, .first_used_at = -1 };
-	struct api_resv_want w = { .admin = req->who.admin };
+	struct store_user owner = {0};
+	struct store_reservation r = {.reviewed_at = -1, .released_at = -1, .first_used_at = -1};
+	struct api_resv_want w = {.admin = req->who.admin};
 	struct api_resv_node n;
 	int64_t now = time(NULL);
 	json_object_del(rest, "start");
 	json_object_del(rest, "end");
 	if (fields_check(rest, api_resv_create_fields, FIELDS_COUNT(api_resv_create_fields), resp) <
-		    0 ||
+		0 ||
 	    api_resv_window(body, resp, &w.start, &w.end, true) < 0)
 		goto out;
 	w.gpus = (int)json_integer_value(json_object_get(body, "gpus"));
@@ -595,8 +599,8 @@ void api_reservations_create(struct http_req *req, struct http_resp *resp)
 	r.node = xstrdup(n.node.name);
 	r.gpu_model = w.gpu_model ? xstrdup(w.gpu_model) : NULL;
 	r.note = xstrdup(note ? note : "");
-	r.state = xstrdup(!w.admin && w.have_group && w.group.resv_approval ? "pending"
-									    : "approved");
+	r.state =
+	    xstrdup(!w.admin && w.have_group && w.group.resv_approval ? "pending" : "approved");
 	if ((rc = store_begin(req->store)) < 0) {
 		http_resp_errno(resp, rc, "reservation");
 		goto out;
@@ -631,8 +635,8 @@ out:
 
 static bool api_resv_state_valid(const char *s, size_t n)
 {
-	static const char *const states[] = { "pending", "approved", "rejected", "cancelled",
-					      "released" };
+	static const char *const states[] = {"pending", "approved", "rejected", "cancelled",
+					     "released"};
 	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
 		if (strlen(states[i]) == n && strncmp(states[i], s, n) == 0)
 			return true;
@@ -705,7 +709,7 @@ static int api_resv_load(struct http_req *req, struct http_resp *resp, struct st
 
 void api_reservations_get(struct http_req *req, struct http_resp *resp)
 {
-	struct store_reservation r = { 0 };
+	struct store_reservation r = {0};
 	if (api_resv_load(req, resp, &r) < 0)
 		return;
 	http_resp_json(resp, 200, api_resv_json(req, &r, time(NULL)));
@@ -740,7 +744,7 @@ static int api_resv_may_change(struct http_req *req, struct http_resp *resp,
 static int api_resv_begin_change(struct http_req *req, struct http_resp *resp,
 				 struct store_reservation *r, int64_t now, const char *verb)
 {
-	struct store_reservation first = { 0 };
+	struct store_reservation first = {0};
 	if (api_resv_load(req, resp, &first) < 0)
 		return -1;
 	int64_t id = first.id;
@@ -757,6 +761,7 @@ static int api_resv_begin_change(struct http_req *req, struct http_resp *resp,
 	}
 	if (api_resv_may_change(req, resp, r, now, verb) < 0) {
 		store_rollback(req->store);
+		store_reservation_clear(r);
 		return -1;
 	}
 	return 0;
@@ -768,16 +773,16 @@ void api_reservations_update(struct http_req *req, struct http_resp *resp)
 	if (!body)
 		return;
 	json_t *rest = json_copy(body);
-	struct store_reservation r = { 0 };
-	struct store_user owner = { 0 };
-	struct api_resv_want w = { .admin = req->who.admin };
+	struct store_reservation r = {0};
+	struct store_user owner = {0};
+	struct api_resv_want w = {.admin = req->who.admin};
 	struct api_resv_node n;
 	bool open = false;
 	int64_t now = time(NULL);
 	json_object_del(rest, "start");
 	json_object_del(rest, "end");
 	if (fields_check(rest, api_resv_update_fields, FIELDS_COUNT(api_resv_update_fields), resp) <
-		    0 ||
+		0 ||
 	    fields_require_some(body, resp) < 0)
 		goto out;
 	if (api_resv_begin_change(req, resp, &r, now, "change") < 0)
@@ -795,9 +800,10 @@ void api_reservations_update(struct http_req *req, struct http_resp *resp)
 	bool active = now >= r.start_time;
 	bool moved = w.start != r.start_time || w.end != r.end_time || w.gpus != r.gpus;
 	if (active && w.start != r.start_time) {
-		http_resp_error(resp, 422, "invalid",
-				"reservation %lld has begun; its start cannot move (change its end)",
-				(long long)r.id);
+		http_resp_error(
+		    resp, 422, "invalid",
+		    "reservation %lld has begun; its start cannot move (change its end)",
+		    (long long)r.id);
 		goto out;
 	}
 	if (!active && w.start < now - API_RESV_PAST_GRACE_S) {
@@ -826,10 +832,11 @@ void api_reservations_update(struct http_req *req, struct http_resp *resp)
 			goto out;
 		api_resv_node(req, &n);
 		if (strcmp(r.node, n.node.name) != 0) {
-			http_resp_error(resp, 409, "conflict",
-					"reservation %lld is on node %s, which this server no longer "
-					"has; book again",
-					(long long)r.id, r.node);
+			http_resp_error(
+			    resp, 409, "conflict",
+			    "reservation %lld is on node %s, which this server no longer "
+			    "has; book again",
+			    (long long)r.id, r.node);
 			goto out;
 		}
 		if (api_resv_place(req, resp, &n, &r, &r, &w, now) < 0)
@@ -873,7 +880,7 @@ out:
 
 void api_reservations_cancel(struct http_req *req, struct http_resp *resp)
 {
-	struct store_reservation r = { 0 };
+	struct store_reservation r = {0};
 	int64_t now = time(NULL);
 	if (api_resv_begin_change(req, resp, &r, now, "cancel") < 0)
 		return;
@@ -901,7 +908,7 @@ static void api_resv_review(struct http_req *req, struct http_resp *resp, bool a
 	json_t *body = req->body_len == 0 ? json_object() : http_req_json(req, resp);
 	if (!body)
 		return;
-	struct store_reservation r = { 0 };
+	struct store_reservation r = {0};
 	int64_t now = time(NULL);
 	const char *verb = approve ? "approved" : "rejected";
 	if (fields_check(body, api_resv_review_fields, FIELDS_COUNT(api_resv_review_fields), resp) <
@@ -933,8 +940,8 @@ static void api_resv_review(struct http_req *req, struct http_resp *resp, bool a
 	int rc = store_reservation_update(req->store, &r);
 	if (rc == 0)
 		rc = store_notify(req->store, r.user_id,
-				  approve ? "reservation_approved" : "reservation_rejected", text, link,
-				  now);
+				  approve ? "reservation_approved" : "reservation_rejected", text,
+				  link, now);
 	free(text);
 	free(link);
 	if (rc < 0) {

@@ -34,5 +34,9 @@ int cli_sessions(int argc, char **argv); /* sessions.c */
 int cli_open(int argc, char **argv);     /* sessions.c */
 int cli_stop(int argc, char **argv);     /* sessions.c */
 int cli_extend(int argc, char **argv);   /* sessions.c */
+int cli_reserve(int argc, char **argv);      /* reservations.c */
+int cli_reservations(int argc, char **argv); /* reservations.c */
+int cli_unreserve(int argc, char **argv);    /* reservations.c */
+int cli_reservation(int argc, char **argv);  /* reservations.c: approve|reject */
 
 #endif

@@ -491,6 +491,12 @@ static char *client_api_error(struct client *c, const char *method, const char *
 int client_call(struct client *c, const char *method, const char *path, json_t *body, json_t **out,
 		long *status, char **cause)
 {
+	return client_call_err(c, method, path, body, out, NULL, status, cause);
+}
+
+int client_call_err(struct client *c, const char *method, const char *path, json_t *body,
+		    json_t **out, json_t **err, long *status, char **cause)
+{
 	char *url = xasprintf("%s%s", c->url, path);
 	char *payload = NULL;
 	struct client_buf buf = {0};
@@ -501,6 +507,8 @@ int client_call(struct client *c, const char *method, const char *path, json_t *
 	int rc = -1;
 	if (out)
 		*out = NULL;
+	if (err)
+		*err = NULL;
 	if (status)
 		*status = 0;
 	if (body) {
@@ -526,6 +534,10 @@ int client_call(struct client *c, const char *method, const char *path, json_t *
 		j = json_loadb(buf.data, buf.len, 0, &jerr);
 	if (code < 200 || code > 299) {
 		*cause = client_api_error(c, method, url, code, j);
+		if (err) {
+			*err = j;
+			j = NULL;
+		}
 		goto out;
 	}
 	if (buf.len > 0 && !j) {

@@ -74,6 +74,12 @@ void client_set_csrf(struct client *c, const char *csrf);
 int client_call(struct client *c, const char *method, const char *path, json_t *body, json_t **out,
 		long *status, char **cause);
 
+/* client_call, and on an API error (a non-2xx answer) *err gets its
+ * parsed body when it is JSON (the caller decrefs), else NULL: for
+ * answers that carry more than the message (409 with free windows). */
+int client_call_err(struct client *c, const char *method, const char *path, json_t *body,
+		    json_t **out, json_t **err, long *status, char **cause);
+
 /* client_open, client_call, client_free: the one request most verbs make. */
 int client_call_once(const char *method, const char *path, json_t *body, json_t **out,
 		     char **cause);

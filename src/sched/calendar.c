@@ -101,8 +101,8 @@ static int cal_book_window(const struct cal_node *nodes, size_t nnodes, const st
 	return possible ? -EBUSY : -EINVAL;
 }
 
-int cal_book(const struct cal_node *nodes, size_t nnodes, const struct cal_busy *busy,
-	     size_t nbusy, const struct cal_request *req, struct cal_fit *out)
+int cal_book(const struct cal_node *nodes, size_t nnodes, const struct cal_busy *busy, size_t nbusy,
+	     const struct cal_request *req, struct cal_fit *out)
 {
 	return cal_book_window(nodes, nnodes, busy, nbusy, req, req->start, req->end, out);
 }
@@ -127,8 +127,8 @@ static int cal_candidate_cmp(const void *pa, const void *pb)
 }
 
 size_t cal_suggest(const struct cal_node *nodes, size_t nnodes, const struct cal_busy *busy,
-		   size_t nbusy, const struct cal_request *req, int64_t not_before,
-		   int64_t horizon, struct cal_fit *out, size_t max)
+		   size_t nbusy, const struct cal_request *req, int64_t not_before, int64_t horizon,
+		   struct cal_fit *out, size_t max)
 {
 	if (max == 0 || req->start >= req->end || not_before > horizon)
 		return 0;
@@ -141,11 +141,11 @@ size_t cal_suggest(const struct cal_node *nodes, size_t nnodes, const struct cal
 	struct cal_candidate *c = xmalloc((2 + 2 * nbusy) * sizeof *c);
 	size_t nc = 0;
 	int64_t asked = req->start;
-#define CAL_ADD(t)                                                                          \
-	do {                                                                                \
-		int64_t t_ = (t);                                                           \
-		if (t_ >= not_before && t_ <= horizon && t_ <= INT64_MAX - d)               \
-			c[nc++] = (struct cal_candidate){t_, cal_distance(t_, asked)};     \
+#define CAL_ADD(t)                                                                                 \
+	do {                                                                                       \
+		int64_t t_ = (t);                                                                  \
+		if (t_ >= not_before && t_ <= horizon && t_ <= INT64_MAX - d)                      \
+			c[nc++] = (struct cal_candidate){t_, cal_distance(t_, asked)};             \
 	} while (0)
 	CAL_ADD(not_before);
 	CAL_ADD(asked);

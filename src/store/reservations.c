@@ -123,8 +123,8 @@ static void store_resv_bind(struct store_q *q, const struct store_reservation *r
 int store_reservation_insert(struct store *st, struct store_reservation *r)
 {
 	static const char sql[] =
-		"INSERT INTO reservations (" RESV_COLS ") VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-		" ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?21)";
+	    "INSERT INTO reservations (" RESV_COLS ") VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?21)";
 	int64_t now = time(NULL);
 	struct store_q *q = store_q(st, sql);
 	store_resv_bind(q, r);
@@ -152,11 +152,11 @@ int store_reservation_get(struct store *st, int64_t id, struct store_reservation
 int store_reservation_update(struct store *st, struct store_reservation *r)
 {
 	static const char sql[] =
-		"UPDATE reservations SET user_id = ?2, username = ?3, group_name = ?4, node = ?5,"
-		" gpus = ?6, gpu_indices = ?7, gpu_model = ?8, cpus = ?9, mem_mb = ?10,"
-		" start_time = ?11, end_time = ?12, note = ?13, state = ?14, review_note = ?15,"
-		" reviewed_by = ?16, reviewed_at = ?17, released_at = ?18, release_reason = ?19,"
-		" first_used_at = ?20, updated_at = ?21 WHERE id = ?1";
+	    "UPDATE reservations SET user_id = ?2, username = ?3, group_name = ?4, node = ?5,"
+	    " gpus = ?6, gpu_indices = ?7, gpu_model = ?8, cpus = ?9, mem_mb = ?10,"
+	    " start_time = ?11, end_time = ?12, note = ?13, state = ?14, review_note = ?15,"
+	    " reviewed_by = ?16, reviewed_at = ?17, released_at = ?18, release_reason = ?19,"
+	    " first_used_at = ?20, updated_at = ?21 WHERE id = ?1";
 	int64_t now = time(NULL);
 	struct store_q *q = store_q(st, sql);
 	store_q_int(q, 1, r->id);
@@ -222,7 +222,7 @@ int store_reservations_count_live(struct store *st, int64_t user_id, const char 
 				  int64_t now, int64_t *count)
 {
 	static const char sql[] =
-		"SELECT state FROM reservations WHERE user_id = ?1 AND end_time > ?2";
+	    "SELECT state FROM reservations WHERE user_id = ?1 AND end_time > ?2";
 	struct store_q *q = store_q(st, sql);
 	store_q_int(q, 1, user_id);
 	store_q_int(q, 2, now);
@@ -241,7 +241,7 @@ int store_reservations_count_live(struct store *st, int64_t user_id, const char 
 int store_reservation_mark_used(struct store *st, int64_t id, int64_t now)
 {
 	static const char sql[] =
-		"UPDATE reservations SET first_used_at = COALESCE(first_used_at, ?2) WHERE id = ?1";
+	    "UPDATE reservations SET first_used_at = COALESCE(first_used_at, ?2) WHERE id = ?1";
 	struct store_q *q = store_q(st, sql);
 	store_q_int(q, 1, id);
 	store_q_int(q, 2, now);
@@ -254,8 +254,8 @@ int store_reservation_mark_used(struct store *st, int64_t id, int64_t now)
 int store_reservation_release(struct store *st, int64_t id, const char *reason, int64_t now)
 {
 	static const char sql[] =
-		"UPDATE reservations SET state = 'released', released_at = ?2, release_reason = ?3,"
-		" updated_at = ?2 WHERE id = ?1 AND state = 'approved'";
+	    "UPDATE reservations SET state = 'released', released_at = ?2, release_reason = ?3,"
+	    " updated_at = ?2 WHERE id = ?1 AND state = 'approved'";
 	struct store_q *q = store_q(st, sql);
 	store_q_int(q, 1, id);
 	store_q_int(q, 2, now);
@@ -273,11 +273,11 @@ int store_reservation_use(struct store *st, int64_t id, int64_t now, int64_t *jo
 	 * the reservation's window and before now; a running job's run so
 	 * far ends now. */
 	static const char sql[] =
-		"SELECT COUNT(j.id), COALESCE(SUM(j.gpus * MAX(0,"
-		"   MIN(COALESCE(j.end_time, ?2), r.end_time, ?2) - MAX(j.start_time, r.start_time))),"
-		"   0)"
-		" FROM reservations r JOIN jobs j ON j.reservation_id = r.id"
-		" WHERE r.id = ?1 AND j.start_time IS NOT NULL";
+	    "SELECT COUNT(j.id), COALESCE(SUM(j.gpus * MAX(0,"
+	    "   MIN(COALESCE(j.end_time, ?2), r.end_time, ?2) - MAX(j.start_time, r.start_time))),"
+	    "   0)"
+	    " FROM reservations r JOIN jobs j ON j.reservation_id = r.id"
+	    " WHERE r.id = ?1 AND j.start_time IS NOT NULL";
 	static const char exists[] = "SELECT 1 FROM reservations WHERE id = ?1";
 	struct store_q *q = store_q(st, exists);
 	store_q_int(q, 1, id);
@@ -312,8 +312,9 @@ void store_notifications_free(struct store_notification *ns, size_t n)
 int store_notify(struct store *st, int64_t user_id, const char *kind, const char *text,
 		 const char *link, int64_t now)
 {
-	static const char sql[] = "INSERT INTO notifications (user_id, kind, text, link, created_at)"
-				  " VALUES (?1, ?2, ?3, ?4, ?5)";
+	static const char sql[] =
+	    "INSERT INTO notifications (user_id, kind, text, link, created_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)";
 	struct store_q *q = store_q(st, sql);
 	store_q_int(q, 1, user_id);
 	store_q_text(q, 2, kind);
@@ -326,10 +327,11 @@ int store_notify(struct store *st, int64_t user_id, const char *kind, const char
 int store_notifications_list(struct store *st, int64_t user_id, int limit,
 			     struct store_notification **out, size_t *n, int64_t *unread)
 {
-	static const char sql[] = "SELECT id, user_id, kind, text, link, created_at, read_at"
-				  " FROM notifications WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2";
+	static const char sql[] =
+	    "SELECT id, user_id, kind, text, link, created_at, read_at"
+	    " FROM notifications WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2";
 	static const char count_sql[] =
-		"SELECT COUNT(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL";
+	    "SELECT COUNT(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL";
 	struct store_q *q = store_q(st, sql);
 	store_q_int(q, 1, user_id);
 	store_q_int(q, 2, limit);
@@ -338,7 +340,7 @@ int store_notifications_list(struct store *st, int64_t user_id, int limit,
 	int rc;
 	while ((rc = store_q_step(q)) == STORE_ROW) {
 		struct store_notification *x =
-			store_resv_push((void **)&ns, sizeof *ns, &count, &cap);
+		    store_resv_push((void **)&ns, sizeof *ns, &count, &cap);
 		x->id = store_col_int(q, 0);
 		x->user_id = store_col_int(q, 1);
 		x->kind = store_resv_text(q, 2);

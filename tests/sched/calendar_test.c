@@ -13,14 +13,14 @@
 enum { H = 3600 };
 
 static const char *const cal_test_models_a[] = {"NVIDIA A100 80GB", "NVIDIA A100 80GB",
-						 "NVIDIA A100 80GB", "NVIDIA A100 80GB"};
+						"NVIDIA A100 80GB", "NVIDIA A100 80GB"};
 static const char *const cal_test_models_b[] = {"NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3",
-						 "Tesla T4", "Tesla T4"};
+						"Tesla T4", "Tesla T4"};
 
 /* Two nodes: "a" with four A100s, "b" with two H100s and two T4s. */
 static const struct cal_node cal_test_nodes[] = {
-	{"a", 4, cal_test_models_a},
-	{"b", 4, cal_test_models_b},
+    {"a", 4, cal_test_models_a},
+    {"b", 4, cal_test_models_b},
 };
 
 static struct cal_request cal_test_req(int gpus, int64_t start, int64_t end)
@@ -163,7 +163,7 @@ TEST(cal_suggest_finds_windows_that_end_where_a_busy_interval_begins)
 	CHECK_INT(n, 3);
 	CHECK_INT(out[0].start, 7 * H); /* ends at 10h, 2h before the asked start */
 	CHECK_INT(out[0].end, 10 * H);
-	CHECK_INT(out[1].start, 0); /* not_before: 9h away */
+	CHECK_INT(out[1].start, 0);	 /* not_before: 9h away */
 	CHECK_INT(out[2].start, 20 * H); /* 11h away */
 	/* not_before keeps windows out of the past. */
 	n = cal_suggest(cal_test_nodes, 2, busy, 1, &req, 8 * H, 100 * H, out, 3);
@@ -217,7 +217,9 @@ TEST(cal_suggest_includes_a_free_asked_start_and_respects_the_model)
 TEST(cal_suggest_ignores_endless_intervals_and_is_deterministic)
 {
 	/* GPU 0-2 of node a held forever by a job without a wall time. */
-	struct cal_busy busy[] = {{0, 0x7, 0, INT64_MAX}, {0, 0x8, 0, 5 * H}, {1, 0xf, 0, 7 * H},
+	struct cal_busy busy[] = {{0, 0x7, 0, INT64_MAX},
+				  {0, 0x8, 0, 5 * H},
+				  {1, 0xf, 0, 7 * H},
 				  {1, 0xf, 9 * H, 11 * H}};
 	struct cal_request req = cal_test_req(1, H, 3 * H);
 	struct cal_fit a[3], b[3];

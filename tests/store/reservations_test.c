@@ -30,10 +30,20 @@ static int64_t resv_test_insert(struct store *st, int64_t user, const char *node
 				int64_t end, const char *state)
 {
 	struct store_reservation r = {
-		.user_id = user, .username = (char *)"alice", .group_name = (char *)"researchers",
-		.node = (char *)node, .gpus = 2, .gpu_indices = (char *)"0,1", .cpus = 8,
-		.mem_mb = 65536, .start_time = start, .end_time = end, .state = (char *)state,
-		.reviewed_at = -1, .released_at = -1, .first_used_at = -1,
+	    .user_id = user,
+	    .username = (char *)"alice",
+	    .group_name = (char *)"researchers",
+	    .node = (char *)node,
+	    .gpus = 2,
+	    .gpu_indices = (char *)"0,1",
+	    .cpus = 8,
+	    .mem_mb = 65536,
+	    .start_time = start,
+	    .end_time = end,
+	    .state = (char *)state,
+	    .reviewed_at = -1,
+	    .released_at = -1,
+	    .first_used_at = -1,
 	};
 	CHECK_INT(store_reservation_insert(st, &r), 0);
 	CHECK(r.id > 0);
@@ -148,10 +158,19 @@ TEST(store_reservation_scheduler_writes_and_use)
 	 * from 1400, still running. */
 	for (int i = 0; i < 2; i++) {
 		struct store_job j = {
-			.user_id = 1, .username = (char *)"alice", .group_name = (char *)"r",
-			.name = (char *)"x", .command = (char *)"[\"x\"]", .workdir = (char *)"/",
-			.cpus = 1, .mem_mb = 100, .gpus = 2 - i, .walltime_s = 3600, .array_id = -1,
-			.array_index = -1, .after = (char *)"[]",
+		    .user_id = 1,
+		    .username = (char *)"alice",
+		    .group_name = (char *)"r",
+		    .name = (char *)"x",
+		    .command = (char *)"[\"x\"]",
+		    .workdir = (char *)"/",
+		    .cpus = 1,
+		    .mem_mb = 100,
+		    .gpus = 2 - i,
+		    .walltime_s = 3600,
+		    .array_id = -1,
+		    .array_index = -1,
+		    .after = (char *)"[]",
 		};
 		CHECK_INT(store_job_insert(st, &j), 0);
 		CHECK_INT(store_job_start(st, j.id, i == 0 ? 900 : 1400, "host", "0", id), 0);
