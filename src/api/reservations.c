@@ -194,8 +194,7 @@ static json_t *api_resv_indices_json(const char *list)
 
 /* What is busy from now on: pending and approved reservations but skip
  * (the one being changed), and running jobs until the end of their wall
- * time. Jobs of skip's owner on skip's own GPUs run inside it, so they
- * do not count against it either. */
+ * time. Jobs running inside skip do not count against it either. */
 static int api_resv_busy(struct http_req *req, const struct api_resv_node *n, int64_t now,
 			 const struct store_reservation *skip, struct cal_busy **out, size_t *nout)
 {
@@ -217,13 +216,12 @@ static int api_resv_busy(struct http_req *req, const struct api_resv_node *n, in
 		b[count++] = (struct cal_busy){0, api_resv_mask(n->inv, rs[i].gpu_indices),
 					       rs[i].start_time, rs[i].end_time};
 	}
-	uint64_t own = skip ? api_resv_mask(n->inv, skip->gpu_indices) : 0;
 	for (size_t i = 0; i < nj; i++) {
 		if (strcmp(js[i].state, "running") != 0 || !js[i].alloc_gpus ||
 		    (js[i].node && strcmp(js[i].node, n->inv->hostname) != 0))
 			continue;
 		uint64_t mask = api_resv_mask(n->inv, js[i].alloc_gpus);
-		if (!mask || (skip && js[i].user_id == skip->user_id && (mask & ~own) == 0))
+		if (!mask || (skip && js[i].reservation_id == skip->id))
 			continue;
 		int64_t start = js[i].start_time >= 0 ? js[i].start_time : now;
 		int64_t end = js[i].walltime_s > 0 && start <= INT64_MAX - js[i].walltime_s
