@@ -100,7 +100,9 @@ check_job_ends "$S_ENDED" cancelled "session job $S_ENDED is cancelled"
 
 SECRET=secret-$RUN_ID-$RANDOM$RANDOM
 SOCK=$T/backend.sock
-TPORT=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+# A port the kernel says is free now (a random one may be some other
+# connection's ephemeral port); tried again should it be taken meanwhile.
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 backend unix "$SECRET" --unix "$SOCK" --base "/s/$S_UNIX/" || { fail "backend on a unix socket"; finish; }
 # A session's socket is its owner's (kaon connects with the owner's
 # file-system identity); root's own socket, which alice cannot open, is
@@ -108,7 +110,11 @@ backend unix "$SECRET" --unix "$SOCK" --base "/s/$S_UNIX/" || { fail "backend on
 [ "$(id -u)" = 0 ] && chown "$ALICE" "$SOCK"
 backend rootonly "$SECRET" --unix "$T/root.sock" --base "/s/$S_LINK/" || { fail "a root-only backend"; finish; }
 ln -s "$T/root.sock" "$T/link.sock"
-backend tcp "$SECRET" --port "$TPORT" --base "/s/$S_TCP/" || { fail "backend on port $TPORT"; finish; }
+for try in 1 2 3; do
+	TPORT=$(free_port)
+	backend tcp "$SECRET" --port "$TPORT" --base "/s/$S_TCP/" && break
+	[ "$try" = 3 ] && { fail "backend on port $TPORT"; finish; }
+done
 session "$S_UNIX" "$SECRET" "$SOCK" "" 1
 session "$S_TCP" "$SECRET" "" "$TPORT" 1
 session "$S_STARTING" "$SECRET" "$SOCK" "" 0
