@@ -208,5 +208,43 @@ static const char schema_v4[] =
 	"  read_at INTEGER);"
 	"CREATE INDEX notifications_user ON notifications(user_id, id);";
 
-const char *const schema_migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4 };
+/* The model catalog and trainings (store/models.h). kind 'worker' and
+ * 'training' jobs are the warm predict workers and the trainings. */
+static const char schema_v5[] =
+	"CREATE TABLE models ("
+	"  name TEXT PRIMARY KEY,"
+	"  version TEXT NOT NULL,"
+	"  title TEXT NOT NULL,"
+	"  summary TEXT NOT NULL DEFAULT '',"
+	"  keywords TEXT NOT NULL DEFAULT '[]',"
+	"  manifest TEXT NOT NULL,"
+	"  describe TEXT NOT NULL,"
+	"  dir TEXT NOT NULL,"
+	"  owner_id INTEGER NOT NULL,"
+	"  owner TEXT NOT NULL,"
+	"  public_predict INTEGER NOT NULL DEFAULT 0,"
+	"  predict_enabled INTEGER NOT NULL DEFAULT 1,"
+	"  train_enabled INTEGER NOT NULL DEFAULT 1,"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE TABLE model_versions ("
+	"  name TEXT NOT NULL,"
+	"  version TEXT NOT NULL,"
+	"  dir TEXT NOT NULL,"
+	"  manifest TEXT NOT NULL,"
+	"  describe TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (name, version));"
+	"CREATE TABLE trainings ("
+	"  uuid TEXT PRIMARY KEY,"
+	"  model TEXT NOT NULL,"
+	"  version TEXT NOT NULL,"
+	"  user_id INTEGER NOT NULL,"
+	"  username TEXT NOT NULL,"
+	"  job_id INTEGER NOT NULL UNIQUE,"
+	"  args TEXT NOT NULL DEFAULT '{}',"
+	"  created_at INTEGER NOT NULL,"
+	"  deleted INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX trainings_model ON trainings(model, created_at);";
+
+const char *const schema_migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5 };
 const size_t schema_migrations_count = sizeof schema_migrations / sizeof schema_migrations[0];
