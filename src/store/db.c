@@ -18,7 +18,9 @@
 #include "lib/xalloc.h"
 #include "store/schema.h"
 
-enum { STORE_STMT_CACHE = 64, STORE_BUSY_TIMEOUT_MS = 5000 };
+/* Every distinct statement a connection runs stays prepared: room for all
+ * of them (the store modules hold under 100 today; running out aborts). */
+enum { STORE_STMT_CACHE = 256, STORE_BUSY_TIMEOUT_MS = 5000 };
 
 struct store_q {
 	const char *sql; /* cache key: the literal's address */
