@@ -96,6 +96,7 @@ void api_reservations_approve(struct http_req *req, struct http_resp *resp);
 void api_reservations_reject(struct http_req *req, struct http_resp *resp);
 /* notifications.c */
 void api_notifications_list(struct http_req *req, struct http_resp *resp);
+void api_models_predict(struct http_req *req, struct http_resp *resp);
 void api_notifications_read(struct http_req *req, struct http_resp *resp);
 
 /* A Unix time as an RFC 3339 UTC string, or null when t < 0. */

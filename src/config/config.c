@@ -61,6 +61,11 @@ static const struct config_key config_keys[] = {
 	INT("terminal", "scrollback_kib", term_scrollback_kib, 4, 64 * 1024),
 	INT("sessions", "check_s", sessions_check_s, 1, 3600),
 	INT("sessions", "start_timeout_s", sessions_start_timeout_s, 5, 86400),
+	INT("models", "predict_timeout_s", models_predict_timeout_s, 1, 86400),
+	INT("models", "max_response_mib", models_max_response_mib, 1, 4096),
+	INT("models", "worker_walltime_s", models_worker_walltime_s, 0, (int64_t)366 * 86400),
+	INT("models", "worker_start_timeout_s", models_worker_start_timeout_s, 5, 86400),
+	STR("models", "worker_program", models_worker_program),
 };
 
 /* What a [profile NAME] section may hold; the values are checked by
@@ -105,6 +110,10 @@ void config_defaults(struct config *c)
 	c->term_scrollback_kib = 256;
 	c->sessions_check_s = 10;
 	c->sessions_start_timeout_s = 300;
+	c->models_predict_timeout_s = 60;
+	c->models_max_response_mib = 64;
+	c->models_worker_walltime_s = 0;
+	c->models_worker_start_timeout_s = 600;
 }
 
 /* A key of section "profile NAME": kept as text, a repeated key replacing
@@ -226,6 +235,8 @@ int config_finish(struct config *c, char **cause)
 		c->home_root = xasprintf("%s/home", c->data_dir);
 	if (!c->shared_root)
 		c->shared_root = xasprintf("%s/shared", c->data_dir);
+	if (!c->models_worker_program)
+		c->models_worker_program = xasprintf("%s/libexec/kaon-model-worker", c->data_dir);
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
 		*cause = xstrdup("TLS needs both a certificate and a key (--tls-cert and --tls-key)");
 		return -1;

@@ -103,6 +103,9 @@ struct http_resp {
 const char *http_req_header(const struct http_req *req, const char *name);
 const char *http_req_query(const struct http_req *req, const char *name);
 const char *http_req_cookie(const struct http_req *req, const char *name);
+/* The client's socket, only to poll it for a hang-up while a handler
+ * blocks (a prediction): never read, write or close it. -1 when unknown. */
+int http_req_client_fd(const struct http_req *req);
 /* Call fn for every request header in the order received; stops when fn
  * returns non-zero, and returns that. */
 int http_req_headers(const struct http_req *req,

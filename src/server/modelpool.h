@@ -46,8 +46,17 @@ struct modelpool_response {
 	int retry_after_s;
 };
 
+/* Load the registered models, adopt the worker jobs a previous daemon
+ * left running (jobs of models no longer registered, or of another
+ * version, are cancelled) and start the housekeeping thread (idle
+ * shrink, workers.min, dead workers, wall-time replacement). */
 int modelpool_start(struct server *srv, char **cause);
+/* Before http_stop(): predictions in flight end now (503) and new ones
+ * get 503, so that stopping the HTTP server never waits on a model.
+ * Worker jobs go on running, for the next daemon to adopt. */
 void modelpool_stop(struct server *srv);
+/* After http_stop(): free what modelpool_start made. */
+void modelpool_free(struct server *srv);
 /* Run one prediction; blocks the calling thread until the answer, the
  * timeout or the client's departure. Always fills *out (0), or returns
  * -ENOENT when no such model. */

@@ -71,6 +71,7 @@ const struct route routes[] = {
 	{ "POST", "/api/v1/reservations/{id}/approve", api_reservations_approve, ROUTE_ADMIN, 0 },
 	{ "POST", "/api/v1/reservations/{id}/reject", api_reservations_reject, ROUTE_ADMIN, 0 },
 	{ "GET", "/api/v1/notifications", api_notifications_list, ROUTE_USER, 0 },
+	{ "POST", "/api/v1/models/{name}/predict", api_models_predict, ROUTE_USER, 0 },
 	{ "POST", "/api/v1/notifications/read", api_notifications_read, ROUTE_USER, 0 },
 	/* Interactive sessions, through kaon's proxy (server/proxy.h). */
 	{ "*", "/s/{id}", proxy_handle, ROUTE_USER,

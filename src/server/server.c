@@ -26,6 +26,7 @@
 #include "exec/zygote.h"
 #include "server/http.h"
 #include "server/libexec.h"
+#include "server/modelpool.h"
 #include "server/profiles.h"
 #include "server/proxy.h"
 #include "server/scheduler.h"
@@ -129,7 +130,7 @@ int server_run(struct config *cfg)
 	    inventory_discover(&srv.inv, (int)cfg->fake_gpus, (int)cfg->cpus_reserved,
 			       cfg->mem_reserved_mb, &cause) < 0 ||
 	    scheduler_start(&srv, &cause) < 0 || sessionmon_start(&srv, &cause) < 0 ||
-	    terminal_start(&srv, &cause) < 0 || proxy_start(&srv, &cause) < 0) {
+	    modelpool_start(&srv, &cause) < 0 || terminal_start(&srv, &cause) < 0 || proxy_start(&srv, &cause) < 0) {
 		log_error("server: %s", cause);
 		free(cause);
 		status = 1;
@@ -158,12 +159,16 @@ int server_run(struct config *cfg)
 	}
 	terminal_stop(&srv);
 	proxy_stop(&srv);
+	/* Predictions wait on workers: end them before the HTTP server waits
+	 * for its requests. */
+	modelpool_stop(&srv);
 	http_stop(&srv);
 	log_info("server: stopped (running jobs go on under their supervisors)");
 out:
 	terminal_stop(&srv);
 	proxy_stop(&srv);
 	terminal_free(&srv);
+	modelpool_free(&srv);
 	sessionmon_stop(&srv);
 	scheduler_stop(&srv);
 	zygote_stop();

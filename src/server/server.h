@@ -14,6 +14,7 @@
 #include "exec/inventory.h"
 
 struct config;
+struct modelpool;
 struct ratelimit;
 struct scheduler;
 struct sessionmon;
@@ -29,6 +30,7 @@ struct server {
 	struct scheduler *sched;  /* owned by scheduler.c */
 	struct terminals *terms;  /* owned by terminal.c */
 	struct sessionmon *smon;  /* owned by sessionmon.c */
+	struct modelpool *pool;   /* owned by modelpool.c */
 	void *http;            /* owned by http.c */
 	char *tls_material[2]; /* certificate and key PEM, owned by http.c */
 };
