@@ -77,9 +77,10 @@ enum modelproto_action modelproto_decide(const struct modelproto_counts *c)
 		return MODELPROTO_FULL;
 	if (live == 0 && c->backoff)
 		return MODELPROTO_UNAVAILABLE;
-	/* Requests that would wait, this one included once queued. */
+	/* Requests that want a worker, this one included; the idle and
+	 * starting workers are theirs already. */
 	int wanting = c->waiting + (c->queued ? 0 : 1);
-	if (live < c->max && c->starting < wanting && !c->backoff)
+	if (live < c->max && c->starting + c->idle < wanting && !c->backoff)
 		return MODELPROTO_GROW;
 	return MODELPROTO_WAIT;
 }
