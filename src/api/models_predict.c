@@ -22,8 +22,8 @@
 #include "store/models.h"
 
 static const struct fields_spec api_models_predict_fields[] = {
-	{ "args", FIELDS_OBJECT, false, 0, 256 },
-	{ "accept", FIELDS_STRING, false, 1, 255 },
+    {"args", FIELDS_OBJECT, false, 0, 256},
+    {"accept", FIELDS_STRING, false, 1, 255},
 };
 
 void api_models_predict(struct http_req *req, struct http_resp *resp)
@@ -32,8 +32,8 @@ void api_models_predict(struct http_req *req, struct http_resp *resp)
 	json_t *body = http_req_json(req, resp);
 	if (!body)
 		return;
-	struct store_model sm = { 0 };
-	struct modelpool_response out = { 0 };
+	struct store_model sm = {0};
+	struct modelpool_response out = {0};
 	if (fields_check(body, api_models_predict_fields, FIELDS_COUNT(api_models_predict_fields),
 			 resp) < 0)
 		goto done;
@@ -43,15 +43,16 @@ void api_models_predict(struct http_req *req, struct http_resp *resp)
 		goto done;
 	}
 	if (!sm.predict_enabled) {
-		http_resp_error(resp, 402, "disabled", "predict is disabled for model '%s'", sm.name);
+		http_resp_error(resp, 402, "disabled", "predict is disabled for model '%s'",
+				sm.name);
 		goto done;
 	}
 	struct modelpool_request rq = {
-		.model = sm.name,
-		.args = json_object_get(body, "args"),
-		.accept = json_string_value(json_object_get(body, "accept")),
-		.user_id = req->who.user_id,
-		.cancel_fd = http_req_client_fd(req),
+	    .model = sm.name,
+	    .args = json_object_get(body, "args"),
+	    .accept = json_string_value(json_object_get(body, "accept")),
+	    .user_id = req->who.user_id,
+	    .cancel_fd = http_req_client_fd(req),
 	};
 	rc = modelpool_predict(req->srv, &rq, &out);
 	if (rc == -ENOENT) {

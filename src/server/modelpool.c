@@ -58,13 +58,13 @@
 #include "store/users.h"
 
 enum {
-	MODELPOOL_TICK_MS = 1000,	/* housekeeping when nothing is starting */
-	MODELPOOL_PROBE_MS = 20,	/* between probes of a starting worker */
-	MODELPOOL_WAIT_SLICE_MS = 50,	/* a queued request looks at its client this often */
-	MODELPOOL_BACKOFF_S = 10,	/* no new start this long after one failed */
+	MODELPOOL_TICK_MS = 1000,	  /* housekeeping when nothing is starting */
+	MODELPOOL_PROBE_MS = 20,	  /* between probes of a starting worker */
+	MODELPOOL_WAIT_SLICE_MS = 50,	  /* a queued request looks at its client this often */
+	MODELPOOL_BACKOFF_S = 10,	  /* no new start this long after one failed */
 	MODELPOOL_REPLACE_MARGIN_S = 300, /* retire a worker this long before its wall time */
 	MODELPOOL_LINE_SLACK = 64 * 1024, /* JSON around the largest answer allowed */
-	MODELPOOL_EAGER_MS = 5000,	/* probe a just-queued worker's job this long */
+	MODELPOOL_EAGER_MS = 5000,	  /* probe a just-queued worker's job this long */
 };
 
 enum modelpool_state { MODELPOOL_STARTING, MODELPOOL_IDLE, MODELPOOL_BUSY };
@@ -132,7 +132,7 @@ static void modelpool_kick(struct modelpool *p)
 }
 
 static void modelpool_fill_error(struct modelpool_response *out, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void modelpool_fill_error(struct modelpool_response *out, int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -175,7 +175,8 @@ static struct modelpool_model *modelpool_model_find(struct modelpool *p, const c
 
 /* The entry of a store row, added to the pool; NULL (logged) when the
  * manifest asks for something invalid. */
-static struct modelpool_model *modelpool_model_add(struct modelpool *p, const struct store_model *sm)
+static struct modelpool_model *modelpool_model_add(struct modelpool *p,
+						   const struct store_model *sm)
 {
 	struct modelproto_limits lim;
 	char *why = NULL;
@@ -190,7 +191,7 @@ static struct modelpool_model *modelpool_model_add(struct modelpool *p, const st
 	m->owner_id = sm->owner_id;
 	m->lim = lim;
 	pthread_cond_init(&m->cond, NULL);
-	struct store_user u = { 0 };
+	struct store_user u = {0};
 	m->have_owner = store_user_get_by_id(p->st, sm->owner_id, &u) == 0 &&
 			fsident_load(u.unix_user, (uid_t)u.uid, (gid_t)u.gid, &m->owner) == 0;
 	store_user_clear(&u);
@@ -210,7 +211,7 @@ static int modelpool_model_get(struct modelpool *p, const char *name, struct mod
 	*out = modelpool_model_find(p, name);
 	if (*out)
 		return 0;
-	struct store_model sm = { 0 };
+	struct store_model sm = {0};
 	int rc = store_model_get(p->st, name, &sm);
 	if (rc == 0 && !(*out = modelpool_model_add(p, &sm)))
 		rc = -EINVAL;
@@ -236,7 +237,7 @@ static bool modelpool_backoff(const struct modelpool_model *m, int64_t now)
 /* Unlink and free w; cancel its job when asked (a worker forgotten while
  * its job runs would hold its resources for nothing). */
 static void modelpool_worker_forget(struct modelpool *p, struct modelpool_model *m,
-				   struct modelpool_worker *w, bool cancel, const char *why)
+				    struct modelpool_worker *w, bool cancel, const char *why)
 {
 	for (struct modelpool_worker **pp = &m->workers; *pp; pp = &(*pp)->next)
 		if (*pp == w) {
@@ -305,7 +306,8 @@ static int modelpool_socket_path(struct modelpool *p, const struct store_user *u
 				 char **out)
 {
 	struct sockaddr_un sa;
-	char *path = xasprintf("%s/jobs/%lld/worker.sock", p->srv->cfg->data_dir, (long long)job_id);
+	char *path =
+	    xasprintf("%s/jobs/%lld/worker.sock", p->srv->cfg->data_dir, (long long)job_id);
 	if (strlen(path) < sizeof sa.sun_path) {
 		*out = path;
 		return 0;
@@ -330,8 +332,8 @@ static int modelpool_socket_path(struct modelpool *p, const struct store_user *u
 static int modelpool_worker_start(struct modelpool *p, struct modelpool_model *m, char **why)
 {
 	const struct config *cfg = p->srv->cfg;
-	struct store_user u = { 0 };
-	struct store_group g = { 0 };
+	struct store_user u = {0};
+	struct store_group g = {0};
 	char *sock = NULL, *cmd = NULL;
 	int rc = store_user_get_by_id(p->st, m->owner_id, &u);
 	if (rc < 0) {
@@ -343,11 +345,18 @@ static int modelpool_worker_start(struct modelpool *p, struct modelpool_model *m
 	if (walltime <= 0)
 		walltime = have_group && g.max_walltime_s > 0 ? g.max_walltime_s : 0;
 	struct store_job j = {
-		.user_id = u.id, .username = u.username,
-		.group_name = have_group ? g.name : (char *)"", .name = m->name,
-		.workdir = m->dir, .cpus = m->lim.cpus, .mem_mb = m->lim.mem_mb,
-		.gpus = m->lim.gpus, .walltime_s = walltime, .array_id = -1, .array_index = -1,
-		.kind = (char *)"worker",
+	    .user_id = u.id,
+	    .username = u.username,
+	    .group_name = have_group ? g.name : (char *)"",
+	    .name = m->name,
+	    .workdir = m->dir,
+	    .cpus = m->lim.cpus,
+	    .mem_mb = m->lim.mem_mb,
+	    .gpus = m->lim.gpus,
+	    .walltime_s = walltime,
+	    .array_id = -1,
+	    .array_index = -1,
+	    .kind = (char *)"worker",
 	};
 	if ((rc = store_begin(p->st)) < 0) {
 		*why = xasprintf("the store is busy: %s", strerror(-rc));
@@ -399,14 +408,15 @@ static void modelpool_start_failed(struct modelpool_model *m, char *why)
 static bool modelpool_probe(struct modelpool *p, struct modelpool_model *m,
 			    struct modelpool_worker *w, int64_t now)
 {
-	struct store_job j = { 0 };
+	struct store_job j = {0};
 	int rc = store_job_get(p->st, w->job_id, &j);
 	bool again = false;
 	if (rc < 0 || (strcmp(j.state, "pending") != 0 && strcmp(j.state, "running") != 0)) {
-		modelpool_start_failed(m, xasprintf("worker job %lld %s before it listened (see its "
-						    "log: kaon logs %lld --stderr)",
-						    (long long)w->job_id, rc < 0 ? "vanished" : j.state,
-						    (long long)w->job_id));
+		modelpool_start_failed(
+		    m, xasprintf("worker job %lld %s before it listened (see its "
+				 "log: kaon logs %lld --stderr)",
+				 (long long)w->job_id, rc < 0 ? "vanished" : j.state,
+				 (long long)w->job_id));
 		log_warn("modelpool: model %s: %s", m->name, m->start_failure);
 		modelpool_worker_forget(p, m, w, false, "ended before it listened");
 		goto out;
@@ -417,7 +427,7 @@ static bool modelpool_probe(struct modelpool *p, struct modelpool_model *m,
 		again = modelpool_now_ms() - w->created_ms < MODELPOOL_EAGER_MS;
 		goto out;
 	}
-	struct sessprobe_target t = { .socket = w->socket, .owner = &m->owner };
+	struct sessprobe_target t = {.socket = w->socket, .owner = &m->owner};
 	int fd = m->have_owner ? sessprobe_connect(&t) : -EPERM;
 	if (fd >= 0) {
 		w->fd = fd;
@@ -430,9 +440,10 @@ static bool modelpool_probe(struct modelpool *p, struct modelpool_model *m,
 		goto out;
 	}
 	if (j.start_time > 0 && now - j.start_time > p->srv->cfg->models_worker_start_timeout_s) {
-		modelpool_start_failed(m, xasprintf("worker job %lld did not listen within %lld s",
-						    (long long)w->job_id,
-						    (long long)p->srv->cfg->models_worker_start_timeout_s));
+		modelpool_start_failed(
+		    m,
+		    xasprintf("worker job %lld did not listen within %lld s", (long long)w->job_id,
+			      (long long)p->srv->cfg->models_worker_start_timeout_s));
 		log_warn("modelpool: model %s: %s", m->name, m->start_failure);
 		modelpool_worker_forget(p, m, w, true, "did not listen in time");
 		goto out;
@@ -454,7 +465,7 @@ static void modelpool_check_idle(struct modelpool *p, struct modelpool_model *m,
 	}
 	/* An idle connection has nothing to say: data or a hang-up means the
 	 * worker went away (or restarted its listener); reconnect on use. */
-	struct pollfd pf = { .fd = w->fd, .events = POLLIN | POLLRDHUP };
+	struct pollfd pf = {.fd = w->fd, .events = POLLIN | POLLRDHUP};
 	if (w->fd >= 0 && poll(&pf, 1, 0) > 0) {
 		close(w->fd);
 		w->fd = -1;
@@ -488,8 +499,8 @@ static int modelpool_pass(struct modelpool *p)
 		while (modelpool_live(m) < m->lim.min && !modelpool_backoff(m, now)) {
 			char *why = NULL;
 			if (modelpool_worker_start(p, m, &why) < 0) {
-				log_warn("modelpool: model %s: cannot keep workers.min: %s", m->name,
-					 why);
+				log_warn("modelpool: model %s: cannot keep workers.min: %s",
+					 m->name, why);
 				modelpool_start_failed(m, why);
 				break;
 			}
@@ -509,8 +520,8 @@ static void *modelpool_main(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		if (stop)
 			break;
-		struct pollfd pf[2] = { { .fd = p->kick_fd, .events = POLLIN },
-					{ .fd = p->stop_fd, .events = POLLIN } };
+		struct pollfd pf[2] = {{.fd = p->kick_fd, .events = POLLIN},
+				       {.fd = p->stop_fd, .events = POLLIN}};
 		int rc = poll(pf, 2, wait);
 		if (rc < 0 && errno != EINTR)
 			log_warn("modelpool: poll failed: %s", strerror(errno));
@@ -523,8 +534,14 @@ static void *modelpool_main(void *arg)
 
 /* ---- the exchange with a worker ---------------------------------------------- */
 
-enum modelpool_io { MODELPOOL_IO_OK, MODELPOOL_IO_BROKEN, MODELPOOL_IO_TIMEOUT,
-		    MODELPOOL_IO_GONE, MODELPOOL_IO_STOPPING, MODELPOOL_IO_TOOBIG };
+enum modelpool_io {
+	MODELPOOL_IO_OK,
+	MODELPOOL_IO_BROKEN,
+	MODELPOOL_IO_TIMEOUT,
+	MODELPOOL_IO_GONE,
+	MODELPOOL_IO_STOPPING,
+	MODELPOOL_IO_TOOBIG
+};
 
 /* After poll says cancel_fd has something: 1 the client went away (or,
  * for a pipe or eventfd, the caller cancelled), 0 it only sent more
@@ -551,9 +568,9 @@ static enum modelpool_io modelpool_wait(struct modelpool *p, int fd, short ev, i
 		int64_t left = deadline - modelpool_now_ms();
 		if (left <= 0)
 			return MODELPOOL_IO_TIMEOUT;
-		struct pollfd pf[3] = { { .fd = fd, .events = ev },
-					{ .fd = p->stop_fd, .events = POLLIN },
-					{ .fd = *cancel_fd, .events = POLLIN | POLLRDHUP } };
+		struct pollfd pf[3] = {{.fd = fd, .events = ev},
+				       {.fd = p->stop_fd, .events = POLLIN},
+				       {.fd = *cancel_fd, .events = POLLIN | POLLRDHUP}};
 		nfds_t n = *cancel_fd >= 0 ? 3 : 2;
 		int rc = poll(pf, n, left > INT_MAX ? INT_MAX : (int)left);
 		if (rc < 0 && errno == EINTR)
@@ -649,7 +666,7 @@ static enum modelpool_io modelpool_recv_line(struct modelpool *p, int fd, size_t
 /* Whether an idle connection was closed by the worker meanwhile. */
 static bool modelpool_stale(int fd)
 {
-	struct pollfd pf = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	struct pollfd pf = {.fd = fd, .events = POLLIN | POLLRDHUP};
 	return poll(&pf, 1, 0) > 0;
 }
 
@@ -672,7 +689,7 @@ static enum modelpool_io modelpool_exchange(struct modelpool *p, struct modelpoo
 	for (int attempt = 0;; attempt++) {
 		bool fresh = w->fd < 0;
 		if (fresh) {
-			struct sessprobe_target t = { .socket = w->socket, .owner = &m->owner };
+			struct sessprobe_target t = {.socket = w->socket, .owner = &m->owner};
 			w->fd = sessprobe_connect(&t);
 			if (w->fd < 0) {
 				*why = xasprintf("cannot connect to worker job %lld: %s",
@@ -690,9 +707,10 @@ static enum modelpool_io modelpool_exchange(struct modelpool *p, struct modelpoo
 		if (io == MODELPOOL_IO_OK)
 			io = modelpool_recv_line(p, w->fd, max, cancel_fd, deadline, line, len);
 		if (io == MODELPOOL_IO_BROKEN)
-			*why = xasprintf("worker job %lld closed the connection before answering (it "
-					 "may have crashed: kaon logs %lld --stderr)",
-					 (long long)w->job_id, (long long)w->job_id);
+			*why =
+			    xasprintf("worker job %lld closed the connection before answering (it "
+				      "may have crashed: kaon logs %lld --stderr)",
+				      (long long)w->job_id, (long long)w->job_id);
 		return io;
 	}
 }
@@ -763,8 +781,8 @@ static void modelpool_answer(const struct modelpool_model *m, const struct model
 		size_t blen = 0;
 		int rc = modelpool_read_file(m, a.path, max, &body, &blen);
 		if (rc == -EFBIG)
-			modelpool_fill_error(out, 502, "model %s answered more than %zu MiB", m->name,
-					     max >> 20);
+			modelpool_fill_error(out, 502, "model %s answered more than %zu MiB",
+					     m->name, max >> 20);
 		else if (rc < 0)
 			modelpool_fill_error(out, 502, "model %s: cannot read its answer file: %s",
 					     m->name, strerror(-rc));
@@ -808,9 +826,11 @@ static void modelpool_enqueue(struct modelpool_model *m, struct modelpool_waiter
 static void modelpool_counts(const struct modelpool_model *m, const struct modelpool_waiter *me,
 			     bool queued, int64_t now, struct modelproto_counts *c)
 {
-	*c = (struct modelproto_counts){ .waiting = m->nwaiting, .queued = queued,
-					 .first = queued ? m->waiters == me : m->waiters == NULL,
-					 .backoff = modelpool_backoff(m, now), .max = m->lim.max };
+	*c = (struct modelproto_counts){.waiting = m->nwaiting,
+					.queued = queued,
+					.first = queued ? m->waiters == me : m->waiters == NULL,
+					.backoff = modelpool_backoff(m, now),
+					.max = m->lim.max};
 	for (const struct modelpool_worker *w = m->workers; w; w = w->next)
 		if (w->state == MODELPOOL_IDLE)
 			c->idle++;
@@ -866,8 +886,8 @@ static struct modelpool_worker *modelpool_acquire(struct modelpool *p, struct mo
 			break;
 		}
 		if (m->drained) {
-			modelpool_fill_error(out, 503, "model %s is being replaced or removed; try again",
-					     m->name);
+			modelpool_fill_error(
+			    out, 503, "model %s is being replaced or removed; try again", m->name);
 			break;
 		}
 		struct modelproto_counts c;
@@ -879,18 +899,21 @@ static struct modelpool_worker *modelpool_acquire(struct modelpool *p, struct mo
 			break;
 		}
 		if (act == MODELPROTO_FULL) {
-			out->retry_after_s = modelproto_retry_after(m->nwaiting, m->lim.max, m->avg_ms);
-			modelpool_fill_error(out, 429,
-					     "model %s is busy: %d requests wait for its %d workers; "
-					     "retry in %d s",
-					     m->name, m->nwaiting, m->lim.max, out->retry_after_s);
+			out->retry_after_s =
+			    modelproto_retry_after(m->nwaiting, m->lim.max, m->avg_ms);
+			modelpool_fill_error(
+			    out, 429,
+			    "model %s is busy: %d requests wait for its %d workers; "
+			    "retry in %d s",
+			    m->name, m->nwaiting, m->lim.max, out->retry_after_s);
 			break;
 		}
 		if (act == MODELPROTO_UNAVAILABLE || (act == MODELPROTO_GROW && !m->have_owner)) {
-			modelpool_fill_error(out, 503, "model %s: no worker could start: %s", m->name,
+			modelpool_fill_error(out, 503, "model %s: no worker could start: %s",
+					     m->name,
 					     m->have_owner && m->start_failure
-						     ? m->start_failure
-						     : "its owner's account cannot be had");
+						 ? m->start_failure
+						 : "its owner's account cannot be had");
 			break;
 		}
 		if (!queued) {
@@ -913,8 +936,9 @@ static struct modelpool_worker *modelpool_acquire(struct modelpool *p, struct mo
 			break;
 		}
 		if (*cancel_fd >= 0) {
-			struct pollfd pf = { .fd = *cancel_fd, .events = POLLIN | POLLRDHUP };
-			int g = poll(&pf, 1, 0) > 0 ? modelpool_client_gone(*cancel_fd, pf.revents) : -1;
+			struct pollfd pf = {.fd = *cancel_fd, .events = POLLIN | POLLRDHUP};
+			int g = poll(&pf, 1, 0) > 0 ? modelpool_client_gone(*cancel_fd, pf.revents)
+						    : -1;
 			if (g > 0) {
 				modelpool_fill_error(out, 499, "the client went away");
 				break;
@@ -941,8 +965,8 @@ int modelpool_predict(struct server *srv, const struct modelpool_request *rq,
 		return 0;
 	}
 	const struct config *cfg = srv->cfg;
-	int timeout_ms = rq->timeout_ms > 0 ? rq->timeout_ms
-					    : (int)(cfg->models_predict_timeout_s * 1000);
+	int timeout_ms =
+	    rq->timeout_ms > 0 ? rq->timeout_ms : (int)(cfg->models_predict_timeout_s * 1000);
 	int64_t start = modelpool_now_ms(), deadline = start + timeout_ms;
 	size_t max = (size_t)cfg->models_max_response_mib << 20;
 	int cancel_fd = rq->cancel_fd;
@@ -983,18 +1007,18 @@ int modelpool_predict(struct server *srv, const struct modelpool_request *rq,
 		else if (io == MODELPOOL_IO_BROKEN)
 			modelpool_fill_error(out, 502, "model %s: %s", m->name, why);
 		else if (io == MODELPOOL_IO_TIMEOUT)
-			modelpool_fill_error(out, 504, "model %s did not answer within %d ms", m->name,
-					     timeout_ms);
+			modelpool_fill_error(out, 504, "model %s did not answer within %d ms",
+					     m->name, timeout_ms);
 		else if (io == MODELPOOL_IO_GONE)
 			modelpool_fill_error(out, 499, "the client went away");
 		else if (io == MODELPOOL_IO_STOPPING)
 			modelpool_fill_error(out, 503, "the server is shutting down");
 		else
-			modelpool_fill_error(out, 502, "model %s answered more than %d MiB", m->name,
-					     (int)cfg->models_max_response_mib);
+			modelpool_fill_error(out, 502, "model %s answered more than %d MiB",
+					     m->name, (int)cfg->models_max_response_mib);
 		if (io != MODELPOOL_IO_OK && io != MODELPOOL_IO_STOPPING)
-			log_warn("modelpool: model %s: worker job %lld: %d after %lld ms%s%s", m->name,
-				 (long long)w->job_id, out->status,
+			log_warn("modelpool: model %s: worker job %lld: %d after %lld ms%s%s",
+				 m->name, (long long)w->job_id, out->status,
 				 (long long)(modelpool_now_ms() - start), why ? ": " : "",
 				 why ? why : "");
 	}
@@ -1095,7 +1119,7 @@ static void modelpool_adopt(struct modelpool *p)
 	for (size_t i = 0; i < n; i++) {
 		if (!js[i].kind || strcmp(js[i].kind, "worker") != 0)
 			continue;
-		struct store_job j = { 0 };
+		struct store_job j = {0};
 		char *dir = NULL, *sock = NULL;
 		struct modelpool_model *m = NULL;
 		int rc = store_job_get(p->st, js[i].id, &j);
@@ -1111,13 +1135,13 @@ static void modelpool_adopt(struct modelpool *p)
 				 (long long)j.id);
 		} else {
 			log_info("modelpool: cancelling worker job %lld (%s)", (long long)js[i].id,
-				 rc == -ENOENT ? "its model is no longer registered"
+				 rc == -ENOENT	 ? "its model is no longer registered"
 				 : rc == -ESTALE ? "it serves an older version"
 						 : "it cannot be adopted");
 			int c = scheduler_cancel(p->srv, p->st, js[i].id);
 			if (c < 0 && c != -EALREADY)
-				log_warn("modelpool: cannot cancel job %lld: %s", (long long)js[i].id,
-					 strerror(-c));
+				log_warn("modelpool: cannot cancel job %lld: %s",
+					 (long long)js[i].id, strerror(-c));
 		}
 		free(dir);
 		free(sock);

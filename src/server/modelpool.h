@@ -26,22 +26,22 @@ struct server;
 
 struct modelpool_request {
 	const char *model;  /* registered name */
-	json_t *args;       /* object: name -> string, array of strings (query and form
+	json_t *args;	    /* object: name -> string, array of strings (query and form
 			     * values), or any JSON value (a JSON body); borrowed */
-	json_t *files;      /* object: name -> array of {"path", "filename",
+	json_t *files;	    /* object: name -> array of {"path", "filename",
 			     * "content_type"}; the caller deletes the files after the call */
 	const char *accept; /* the Accept header / accept argument, or NULL */
 	int64_t user_id;    /* the caller, -1 anonymous (logs only) */
-	int timeout_ms;     /* 0: [models] predict_timeout_s */
-	int cancel_fd;      /* becomes readable or hangs up when the client goes away; -1 none */
+	int timeout_ms;	    /* 0: [models] predict_timeout_s */
+	int cancel_fd;	    /* becomes readable or hangs up when the client goes away; -1 none */
 };
 
 struct modelpool_response {
-	int status;          /* as the worker said (200, 400, 415, 422, 500, 501), or the
-			      * pool's: 429 full (retry_after_s set), 502 worker died, 503
-			      * no worker could start, 504 timeout, 499 client went away */
-	char *content_type;  /* owned */
-	char *body;          /* owned, len bytes */
+	int status;	    /* as the worker said (200, 400, 415, 422, 500, 501), or the
+			     * pool's: 429 full (retry_after_s set), 502 worker died, 503
+			     * no worker could start, 504 timeout, 499 client went away */
+	char *content_type; /* owned */
+	char *body;	    /* owned, len bytes */
 	size_t len;
 	int retry_after_s;
 };

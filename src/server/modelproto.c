@@ -7,8 +7,8 @@
 #include "lib/xalloc.h"
 
 /* An integer member of obj in [lo, hi], or def when absent; -1 with *why. */
-static int modelproto_int(json_t *obj, const char *section, const char *key, int64_t lo,
-			  int64_t hi, int64_t def, int64_t *out, char **why)
+static int modelproto_int(json_t *obj, const char *section, const char *key, int64_t lo, int64_t hi,
+			  int64_t def, int64_t *out, char **why)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!v || json_is_null(v)) {
@@ -16,8 +16,8 @@ static int modelproto_int(json_t *obj, const char *section, const char *key, int
 		return 0;
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-		*why = xasprintf("manifest: %s.%s must be an integer from %lld to %lld", section, key,
-				 (long long)lo, (long long)hi);
+		*why = xasprintf("manifest: %s.%s must be an integer from %lld to %lld", section,
+				 key, (long long)lo, (long long)hi);
 		return -1;
 	}
 	*out = json_integer_value(v);
@@ -35,8 +35,9 @@ int modelproto_limits(const char *manifest, struct modelproto_limits *out, char 
 	json_t *w = json_object_get(m, "workers");
 	json_t *res = json_object_get(json_object_get(m, "resources"), "predict");
 	if ((w && !json_is_object(w)) || (res && !json_is_object(res))) {
-		*why = xstrdup(w && !json_is_object(w) ? "manifest: workers must be an object"
-						       : "manifest: resources.predict must be an object");
+		*why = xstrdup(w && !json_is_object(w)
+				   ? "manifest: workers must be an object"
+				   : "manifest: resources.predict must be an object");
 		goto out;
 	}
 	int64_t min, max, idle, cpus, mem, gpus;
@@ -55,8 +56,12 @@ int modelproto_limits(const char *manifest, struct modelproto_limits *out, char 
 				 (long long)min, (long long)max);
 		goto out;
 	}
-	*out = (struct modelproto_limits){ .min = (int)min, .max = (int)max, .idle_s = (int)idle,
-					   .cpus = (int)cpus, .mem_mb = mem, .gpus = (int)gpus };
+	*out = (struct modelproto_limits){.min = (int)min,
+					  .max = (int)max,
+					  .idle_s = (int)idle,
+					  .cpus = (int)cpus,
+					  .mem_mb = mem,
+					  .gpus = (int)gpus};
 	rc = 0;
 out:
 	json_decref(m);
@@ -123,12 +128,18 @@ static const char *modelproto_error_code(int status)
 		int status;
 		const char *code;
 	} codes[] = {
-		{ 400, "bad_request" },		  { 404, "not_found" },
-		{ 413, "too_large" },		  { 415, "unsupported_media_type" },
-		{ 422, "invalid" },		  { 429, "too_many_requests" },
-		{ 499, "client_closed_request" }, { 500, "model_error" },
-		{ 501, "not_implemented" },	  { 502, "worker_failed" },
-		{ 503, "unavailable" },		  { 504, "timeout" },
+	    {400, "bad_request"},
+	    {404, "not_found"},
+	    {413, "too_large"},
+	    {415, "unsupported_media_type"},
+	    {422, "invalid"},
+	    {429, "too_many_requests"},
+	    {499, "client_closed_request"},
+	    {500, "model_error"},
+	    {501, "not_implemented"},
+	    {502, "worker_failed"},
+	    {503, "unavailable"},
+	    {504, "timeout"},
 	};
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
 		if (codes[i].status == status)
@@ -149,8 +160,7 @@ char *modelproto_error_body(int status, const char *message, size_t *len)
 	return s;
 }
 
-int modelproto_answer_parse(const char *line, size_t len, struct modelproto_answer *out,
-			    char **why)
+int modelproto_answer_parse(const char *line, size_t len, struct modelproto_answer *out, char **why)
 {
 	memset(out, 0, sizeof *out);
 	json_error_t err;
@@ -186,13 +196,16 @@ int modelproto_answer_parse(const char *line, size_t len, struct modelproto_answ
 			goto out;
 		}
 		out->path = xstrdup(p);
-		out->content_type = xstrdup(ct ? json_string_value(ct) : "application/octet-stream");
+		out->content_type =
+		    xstrdup(ct ? json_string_value(ct) : "application/octet-stream");
 	} else if (msg || out->status >= 400) {
 		const char *m = json_string_value(msg);
-		out->body = modelproto_error_body(out->status, m ? m : "the model failed", &out->len);
+		out->body =
+		    modelproto_error_body(out->status, m ? m : "the model failed", &out->len);
 		out->content_type = xstrdup("application/json");
 	} else {
-		*why = xstrdup("the worker's answer has neither \"json\", \"path\" nor \"message\"");
+		*why =
+		    xstrdup("the worker's answer has neither \"json\", \"path\" nor \"message\"");
 		goto out;
 	}
 	rc = 0;

@@ -15,11 +15,12 @@ TEST(modelproto_limits_defaults_and_manifest)
 	CHECK_INT(l.cpus, 1);
 	CHECK_INT(l.mem_mb, 1024);
 	CHECK_INT(l.gpus, 0);
-	CHECK_INT(modelproto_limits("{\"workers\":{\"min\":1,\"max\":4,\"idle_s\":5},"
-				    "\"resources\":{\"predict\":{\"cpus\":2,\"mem_mb\":64,\"gpus\":1},"
-				    "\"train\":{\"cpus\":8}}}",
-				    &l, &why),
-		  0);
+	CHECK_INT(
+	    modelproto_limits("{\"workers\":{\"min\":1,\"max\":4,\"idle_s\":5},"
+			      "\"resources\":{\"predict\":{\"cpus\":2,\"mem_mb\":64,\"gpus\":1},"
+			      "\"train\":{\"cpus\":8}}}",
+			      &l, &why),
+	    0);
 	CHECK_INT(l.min, 1);
 	CHECK_INT(l.max, 4);
 	CHECK_INT(l.idle_s, 5);
@@ -34,13 +35,13 @@ TEST(modelproto_limits_refuse_bad_values_naming_the_field)
 	static const struct {
 		const char *manifest, *field;
 	} bad[] = {
-		{ "{\"workers\":{\"max\":0}}", "workers.max" },
-		{ "{\"workers\":{\"min\":3,\"max\":2}}", "workers.min" },
-		{ "{\"workers\":{\"idle_s\":\"5\"}}", "workers.idle_s" },
-		{ "{\"workers\":[]}", "workers" },
-		{ "{\"resources\":{\"predict\":{\"gpus\":-1}}}", "resources.predict.gpus" },
-		{ "[]", "manifest" },
-		{ "not json", "manifest" },
+	    {"{\"workers\":{\"max\":0}}", "workers.max"},
+	    {"{\"workers\":{\"min\":3,\"max\":2}}", "workers.min"},
+	    {"{\"workers\":{\"idle_s\":\"5\"}}", "workers.idle_s"},
+	    {"{\"workers\":[]}", "workers"},
+	    {"{\"resources\":{\"predict\":{\"gpus\":-1}}}", "resources.predict.gpus"},
+	    {"[]", "manifest"},
+	    {"not json", "manifest"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char *why = NULL;
@@ -53,9 +54,14 @@ TEST(modelproto_limits_refuse_bad_values_naming_the_field)
 static enum modelproto_action decide(int idle, int starting, int busy, int waiting, bool queued,
 				     bool first, bool backoff, int max)
 {
-	struct modelproto_counts c = { .idle = idle, .starting = starting, .busy = busy,
-				       .waiting = waiting, .queued = queued, .first = first,
-				       .backoff = backoff, .max = max };
+	struct modelproto_counts c = {.idle = idle,
+				      .starting = starting,
+				      .busy = busy,
+				      .waiting = waiting,
+				      .queued = queued,
+				      .first = first,
+				      .backoff = backoff,
+				      .max = max};
 	return modelproto_decide(&c);
 }
 
@@ -128,13 +134,15 @@ TEST(modelproto_answers_json_file_and_message)
 	CHECK(a.path == NULL);
 	modelproto_answer_clear(&a);
 
-	const char *v = "{\"status\":422,\"content_type\":\"application/json\",\"json\":{\"n\":[\"Not a valid integer.\"]}}";
+	const char *v = "{\"status\":422,\"content_type\":\"application/"
+			"json\",\"json\":{\"n\":[\"Not a valid integer.\"]}}";
 	CHECK_INT(modelproto_answer_parse(v, strlen(v), &a, &why), 0);
 	CHECK_INT(a.status, 422);
 	CHECK_STR(a.body, "{\"n\":[\"Not a valid integer.\"]}");
 	modelproto_answer_clear(&a);
 
-	const char *f = "{\"status\":200,\"content_type\":\"image/png\",\"path\":\"/tmp/w/out.png\"}";
+	const char *f =
+	    "{\"status\":200,\"content_type\":\"image/png\",\"path\":\"/tmp/w/out.png\"}";
 	CHECK_INT(modelproto_answer_parse(f, strlen(f), &a, &why), 0);
 	CHECK_STR(a.path, "/tmp/w/out.png");
 	CHECK_STR(a.content_type, "image/png");
@@ -144,18 +152,25 @@ TEST(modelproto_answers_json_file_and_message)
 	const char *m = "{\"status\":415,\"message\":\"cannot answer text/csv\"}";
 	CHECK_INT(modelproto_answer_parse(m, strlen(m), &a, &why), 0);
 	CHECK_INT(a.status, 415);
-	CHECK_STR(a.body, "{\"error\":{\"code\":\"unsupported_media_type\",\"message\":\"cannot answer text/csv\"}}");
+	CHECK_STR(a.body, "{\"error\":{\"code\":\"unsupported_media_type\",\"message\":\"cannot "
+			  "answer text/csv\"}}");
 	modelproto_answer_clear(&a);
 }
 
 TEST(modelproto_answers_refused)
 {
 	static const char *const bad[] = {
-		"", "null", "[1]", "{\"json\":1}", "{\"status\":99,\"json\":1}",
-		"{\"status\":\"200\",\"json\":1}", "{\"status\":200}",
-		"{\"status\":200,\"path\":\"relative/x\"}", "{\"status\":200,\"path\":5}",
-		"{\"status\":200,\"content_type\":\"a\\r\\nX-Evil: 1\",\"json\":1}",
-		"{\"status\":200,\"content_type\":\"\",\"json\":1}",
+	    "",
+	    "null",
+	    "[1]",
+	    "{\"json\":1}",
+	    "{\"status\":99,\"json\":1}",
+	    "{\"status\":\"200\",\"json\":1}",
+	    "{\"status\":200}",
+	    "{\"status\":200,\"path\":\"relative/x\"}",
+	    "{\"status\":200,\"path\":5}",
+	    "{\"status\":200,\"content_type\":\"a\\r\\nX-Evil: 1\",\"json\":1}",
+	    "{\"status\":200,\"content_type\":\"\",\"json\":1}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct modelproto_answer a;
@@ -172,7 +187,8 @@ TEST(modelproto_error_body_codes)
 {
 	size_t len;
 	char *s = modelproto_error_body(429, "busy \"now\"", &len);
-	CHECK_STR(s, "{\"error\":{\"code\":\"too_many_requests\",\"message\":\"busy \\\"now\\\"\"}}");
+	CHECK_STR(s,
+		  "{\"error\":{\"code\":\"too_many_requests\",\"message\":\"busy \\\"now\\\"\"}}");
 	CHECK_INT(len, strlen(s));
 	free(s);
 	s = modelproto_error_body(504, "late", &len);
