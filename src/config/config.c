@@ -52,6 +52,7 @@ static const struct config_key config_keys[] = {
 	INT("sched", "grace_s", grace_s, 0, 3600),
 	INT("sched", "max_array", max_array, 1, 1000000),
 	INT("sched", "reservation_release_s", reservation_release_s, 0, (int64_t)366 * 86400),
+	INT("models", "max_model_mib", max_model_mib, 1, (int64_t)1 << 20),
 	INT("files", "quota_mib", quota_mib, 0, (int64_t)1 << 40),
 	INT("files", "min_free_mib", min_free_mib, 0, (int64_t)1 << 40),
 	INT("files", "upload_ttl_s", upload_ttl_s, 60, (int64_t)366 * 86400),
@@ -98,6 +99,7 @@ void config_defaults(struct config *c)
 	c->oversubscribe = 1;
 	c->max_array = 10000;
 	c->reservation_release_s = 1800;
+	c->max_model_mib = 2048;
 	c->min_free_mib = 64;
 	c->upload_ttl_s = 86400;
 	c->term_grace_s = 3600;
