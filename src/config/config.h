@@ -12,6 +12,7 @@
  *   [files]    quota_mib, min_free_mib, upload_ttl_s, shared_root
  *   [terminal] grace_s, idle_s, scrollback_kib
  *   [sessions] check_s, start_timeout_s
+ *   [models]   worker_program, predict_max_mb
  *   [profile NAME]  one interactive-session profile per section: title,
  *              description, kind, command, env, requires, cpus, mem_mb,
  *              gpus, lifetime_s, max_lifetime_s, idle_timeout_s, groups,
@@ -76,6 +77,9 @@ struct config {
 	/* [sessions] */
 	int64_t sessions_check_s; /* the sessions monitor's idle-culling period */
 	int64_t sessions_start_timeout_s; /* a session's service must answer within this */
+	/* [models] */
+	char *models_worker_program; /* default DATA/libexec/kaon-model-worker */
+	int64_t models_predict_max_mb; /* a predict request's body (uploads included) */
 	/* [profile NAME] sections, in file order */
 	struct config_profile *profiles;
 	size_t nprofiles;
