@@ -313,7 +313,7 @@ int http_form_free(struct http_form *f)
 	return ok ? 0 : -1;
 }
 
-int http_req_socket(const struct http_req *req)
+int http_req_client_fd(const struct http_req *req)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);

@@ -224,10 +224,9 @@ int http_form_feed(struct http_form *f, const char *data, size_t len);
  * was cut short or malformed. f may be NULL. */
 int http_form_free(struct http_form *f);
 
-/* The client's socket, for a caller that waits on something else and wants
- * to notice the client leaving (it becomes readable, at end of file); -1
- * when unknown. Borrowed: dup() it to keep it past the request. */
-int http_req_socket(const struct http_req *req);
+/* The client's socket, only to poll it for a hang-up while a handler
+ * blocks (a prediction): never read, write or close it. -1 when unknown. */
+int http_req_client_fd(const struct http_req *req);
 
 /* Start serving per srv's config; 0 or -1 with *cause. */
 int http_start(struct server *srv, char **cause);

@@ -225,5 +225,150 @@ check_status 200 "GET /api -> 200"
 check_header Content-Type '^text/html' "an HTML page"
 check "the page lists predict" grep -q '/v2/models/pub/predict/' <<<"$BODY"
 check "the page links swagger.json" grep -q 'href="/swagger.json"' <<<"$BODY"
+
+# ---- trainings ------------------------------------------------------------------
+# train_until UUID STATUS [SECONDS] — poll the record until its status.
+train_until() {
+	local i
+	for ((i = 0; i < ${3:-30} * 10; i++)); do
+		api GET "/v2/models/demo/train/$1"
+		[ "$(jq -r .status <<<"$BODY" 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+use_token "$ALICE_TOKEN"
+api POST '/v2/models/demo/train/?mode=fast&epochs=2'
+check_status 200 "POST train/ with query arguments -> 200"
+check_jq '.uuid | test("^[0-9a-f]{32}$")' "the record has a 32-hex uuid"
+check_jq '.date | test("^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}$")' \
+	"and a date as Python prints it"
+check_jq '.status == "running" and .args == {"epochs":2,"mode":"fast","sleep":0}' \
+	"it is running, with the parsed arguments and their defaults"
+T1=$(jq -r .uuid <<<"$BODY")
+if train_until "$T1" done; then pass "the training ends done"; else fail "the training ends done: $BODY"; fi
+check_jq '.result.output.epochs == 2' "result.output is what train returned"
+check_jq ".result.output.cwd == \"$DATA/home/$ALICE/kaon-trainings/demo/$T1\"" \
+	"the worker ran in ~/kaon-trainings/MODEL/UUID"
+check_jq '(.result.finish_date | test("^[0-9-]{10} [0-9:]{8}\\.[0-9]{6}$"))
+	and (.result.duration | test("^[0-9]+:[0-9]{2}:[0-9]{2}\\.[0-9]{6}$"))' \
+	"with finish_date and duration as DEEPaaS formats them"
+OUTDIR=$DATA/home/$ALICE/kaon-trainings/demo/$T1
+if [ "$(id -u)" = 0 ]; then
+	check_eq "$(stat -c %U "$OUTDIR/result.json")" "$ALICE" "the training's files belong to the user"
+	check_eq "$(cat "$OUTDIR/started")" "$(id -u "$ALICE")" "the worker ran as the user"
+fi
+check_eq "$(jq -c . "$OUTDIR/args.json")" '{"epochs":2,"mode":"fast","sleep":0}' \
+	"the worker got the parsed arguments in args.json"
+
+api POST '/v2/models/demo/train/?epochs=2'
+check_status 422 "a missing required argument -> 422"
+check_jq '. == {"mode":["Missing data for required field."]}' "{field: [messages]}"
+api POST '/v2/models/demo/train/?mode=bogus&epochs=0'
+check_status 422 "bad values -> 422"
+check_jq '. == {"mode":["Must be one of: fast, slow, fail."],"epochs":["Must be greater than or equal to 1."]}' \
+	"each field with marshmallow's message"
+api POST '/v2/models/demo/train/?mode=fast&epochs=x'
+check_jq '. == {"epochs":["Not a valid integer."]}' "not an integer -> 422 naming the field"
+api POST /v2/models/demo/train/ -d mode=fast -d epochs=3 -d tags=a -d tags=b
+check_status 200 "a urlencoded form -> 200"
+check_jq '.args == {"epochs":3,"mode":"fast","sleep":0,"tags":["a","b"]}' \
+	"form values are parsed, repeated names make a list"
+api POST '/v2/models/demo/train/?epochs=5' -F mode=fast -F epochs=9
+check_status 200 "a multipart form with query arguments -> 200"
+check_jq '.args.epochs == 5 and .args.mode == "fast"' "the query wins over the form"
+api POST /v2/models/demo/train/ '{"mode":"fast","epochs":4,"sleep":0.5}'
+check_status 200 "a JSON body -> 200"
+check_jq '.args == {"epochs":4,"mode":"fast","sleep":0.5}' "JSON values are taken as they are"
+api POST /v2/models/demo/train/ '{"mode":'
+check_status 400 "a JSON body that does not parse -> 400"
+check_jq '. == {"json":["Invalid JSON body."]}' "DEEPaaS's message"
+
+api POST '/v2/models/demo/train?mode=fail'
+check_status 308 "POST .../train -> 308"
+check_header Location '^/v2/models/demo/train/\?mode=fail$' "to train/ with the query"
+api POST '/v2/models/demo/train?mode=fail' -L
+check_status 200 "a client following the 308 re-sends the POST"
+T2=$(jq -r .uuid <<<"$BODY")
+if train_until "$T2" error; then pass "a failing training ends error"; else fail "a failing training ends error: $BODY"; fi
+check_jq '.message == "the model said no"' "with the model's message"
+
+api GET /v2/models/demo/train/
+check_status 200 "GET train/ -> 200"
+check_jq 'type == "array" and length == 6 and (map(.uuid) | index("'"$T1"'") != null)' \
+	"a bare array of the caller's trainings"
+api GET "/v2/models/demo/train/$T1/"
+check_status 404 "a training's path with a trailing slash -> 404"
+api GET /v2/models/demo/train/0123456789abcdef0123456789abcdef
+check_status 404 "an unknown uuid -> 404"
+api PUT /v2/models/demo/train/
+check_status 405 "PUT train/ -> 405"
+api PUT "/v2/models/demo/train/$T1"
+check_status 405 "PUT train/UUID -> 405"
+api GET /v2/models/nosuch/train/
+check_status 404 "trainings of an unknown model -> 404"
+
+use_token "$BOB_TOKEN"
+api GET /v2/models/demo/train/
+check_jq '. == []' "another user sees none of them"
+api GET "/v2/models/demo/train/$T1"
+check_status 404 "nor any one of them"
+api DELETE "/v2/models/demo/train/$T1"
+check_status 404 "nor may delete it"
+use_token "$ADMIN"
+api GET /v2/models/demo/train/
+check_jq 'length == 6' "an admin sees everyone's"
+
+use_token "$ALICE_TOKEN"
+api POST '/v2/models/off/train/?mode=fast'
+check_status 402 "POST train/ on a model with training disabled -> 402"
+api GET /v2/models/off/train/
+check_status 402 "GET train/ there -> 402"
+use_nobody
+api POST '/v2/models/pub/train/?mode=fast'
+check_status 401 "anonymous POST train/ even on a public model -> 401"
+api GET /v2/models/pub/train/
+check_status 401 "anonymous GET train/ -> 401"
+JAR=$T/alice.jar
+login "$ALICE" "$ALICE-password" "$JAR"
+use_cookie "$JAR"
+api POST '/v2/models/demo/train/?mode=fast'
+check_status 401 "a cookie without its CSRF header may not start a training"
+use_cookie "$JAR" "$CSRF"
+api POST '/v2/models/demo/train/?mode=slow&sleep=60'
+check_status 200 "with the CSRF header it may"
+T3=$(jq -r .uuid <<<"$BODY")
+JOB3=$(sql "SELECT job_id FROM trainings WHERE uuid = ?" "$T3")
+check_eq "$(sql "SELECT kind || ' ' || username FROM jobs WHERE id = ?" "$JOB3")" "training $ALICE" \
+	"a training is a job of kind training, the caller's"
+for ((i = 0; i < 100; i++)); do
+	[ -e "$DATA/home/$ALICE/kaon-trainings/demo/$T3/started" ] && break
+	sleep 0.1
+done
+use_token "$ALICE_TOKEN"
+api DELETE "/v2/models/demo/train/$T3"
+check_status 200 "DELETE a running training -> 200"
+check_jq '.uuid == "'"$T3"'" and .status == "cancelled"' "the record, cancelled"
+for ((i = 0; i < 100; i++)); do
+	[ "$(sql "SELECT state FROM jobs WHERE id = ?" "$JOB3")" = cancelled ] && break
+	sleep 0.1
+done
+check_eq "$(sql "SELECT state FROM jobs WHERE id = ?" "$JOB3")" cancelled "its job is cancelled"
+api GET "/v2/models/demo/train/$T3"
+check_status 404 "a deleted training is gone"
+api GET /v2/models/demo/train/
+check_jq 'map(.uuid) | index("'"$T3"'") == null' "and out of the list"
+
+# A training survives a daemon restart and completes.
+api POST '/v2/models/demo/train/?mode=fast&sleep=3&epochs=7'
+check_status 200 "start a training of 3 s"
+T4=$(jq -r .uuid <<<"$BODY")
+restart_server --config "$T/kaon.ini" || { fail "server restarts"; finish; }
+api GET "/v2/models/demo/train/$T4"
+check_status 200 "after a restart the training is there"
+check_jq '.args.epochs == 7' "with its arguments"
+if train_until "$T4" done 30; then pass "and it completes"; else fail "and it completes: $BODY"; fi
+check_jq '.result.output.epochs == 7' "with its result"
+
 stop_server
 finish
