@@ -62,6 +62,8 @@ static const struct config_key config_keys[] = {
 	INT("terminal", "scrollback_kib", term_scrollback_kib, 4, 64 * 1024),
 	INT("sessions", "check_s", sessions_check_s, 1, 3600),
 	INT("sessions", "start_timeout_s", sessions_start_timeout_s, 5, 86400),
+	STR("models", "worker_program", models_worker_program),
+	INT("models", "predict_max_mb", models_predict_max_mb, 1, 1 << 20),
 };
 
 /* What a [profile NAME] section may hold; the values are checked by
@@ -107,6 +109,7 @@ void config_defaults(struct config *c)
 	c->term_scrollback_kib = 256;
 	c->sessions_check_s = 10;
 	c->sessions_start_timeout_s = 300;
+	c->models_predict_max_mb = 100;
 }
 
 /* A key of section "profile NAME": kept as text, a repeated key replacing
@@ -228,6 +231,8 @@ int config_finish(struct config *c, char **cause)
 		c->home_root = xasprintf("%s/home", c->data_dir);
 	if (!c->shared_root)
 		c->shared_root = xasprintf("%s/shared", c->data_dir);
+	if (!c->models_worker_program)
+		c->models_worker_program = xasprintf("%s/libexec/kaon-model-worker", c->data_dir);
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
 		*cause = xstrdup("TLS needs both a certificate and a key (--tls-cert and --tls-key)");
 		return -1;

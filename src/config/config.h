@@ -12,7 +12,7 @@
  *   [files]    quota_mib, min_free_mib, upload_ttl_s, shared_root
  *   [terminal] grace_s, idle_s, scrollback_kib
  *   [sessions] check_s, start_timeout_s
- *   [models]   max_model_mib
+ *   [models]   max_model_mib, worker_program, predict_max_mb
  *   [profile NAME]  one interactive-session profile per section: title,
  *              description, kind, command, env, requires, cpus, mem_mb,
  *              gpus, lifetime_s, max_lifetime_s, idle_timeout_s, groups,
@@ -65,8 +65,6 @@ struct config {
 	int64_t grace_s;      /* SIGTERM to SIGKILL at cancel and wall time */
 	int64_t max_array;    /* elements in one array submission */
 	int64_t reservation_release_s; /* an unused reservation is released this long after it begins; 0 never */
-	/* [models] */
-	int64_t max_model_mib; /* a registered model folder's size */
 	/* [files] */
 	int64_t quota_mib;    /* per-user bytes in the home, 0: no quota */
 	int64_t min_free_mib; /* uploads never leave less free on the disk */
@@ -79,6 +77,10 @@ struct config {
 	/* [sessions] */
 	int64_t sessions_check_s; /* the sessions monitor's idle-culling period */
 	int64_t sessions_start_timeout_s; /* a session's service must answer within this */
+	/* [models] */
+	int64_t max_model_mib; /* a registered model folder's size */
+	char *models_worker_program; /* default DATA/libexec/kaon-model-worker */
+	int64_t models_predict_max_mb; /* a predict request's body (uploads included) */
 	/* [profile NAME] sections, in file order */
 	struct config_profile *profiles;
 	size_t nprofiles;

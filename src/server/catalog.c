@@ -18,7 +18,6 @@
 #include "lib/fsio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
-#include "server/libexec.h"
 #include "server/manifest.h"
 #include "server/server.h"
 #include "store/models.h"
@@ -28,10 +27,7 @@ enum { CATALOG_MANIFEST_MAX = 1024 * 1024, CATALOG_DEPTH_MAX = 32 };
 
 char *catalog_worker_program(const struct server *srv)
 {
-	char *dir = libexec_dir(srv->cfg->data_dir);
-	char *path = xasprintf("%s/kaon-model-worker", dir);
-	free(dir);
-	return path;
+	return xstrdup(srv->cfg->models_worker_program);
 }
 
 char *catalog_model_root(const struct server *srv, const char *name)

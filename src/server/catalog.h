@@ -40,7 +40,7 @@ struct catalog_error {
 int catalog_register(struct server *srv, struct store *st, const char *src_dir,
 		     const struct store_user *owner, bool allow_public, char **name,
 		     struct catalog_error *err);
-/* DATA/libexec/kaon-model-worker, new string. */
+/* [models] worker_program (DATA/libexec/kaon-model-worker), new string. */
 char *catalog_worker_program(const struct server *srv);
 /* DATA/models/NAME, new string. */
 char *catalog_model_root(const struct server *srv, const char *name);
