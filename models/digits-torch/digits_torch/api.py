@@ -59,7 +59,6 @@ def get_metadata():
         "license": m.get("license", ""),
         "author": ", ".join(m.get("authors", [])),
         "url": m.get("url", ""),
-        "weights": _state["source"],
     }
 
 
