@@ -405,6 +405,7 @@ predict_digits() {
 
 if [ "$HAVE_SKLEARN" = 1 ]; then
 	serve_start digits "$M/digits" && {
+		check "digits: without weights it fits itself at start" grep -q "digits: weights: fitted at start" "$SERVE_LOG"
 		predict_digits digits
 		serve_stop
 	}
@@ -416,6 +417,7 @@ if [ "$HAVE_SKLEARN" = 1 ]; then
 	cp -r "$M/digits" "$M/digits-v2"
 	cp "$OUTD/digits-svc.joblib" "$M/digits-v2/"
 	serve_start digits-v2 "$M/digits-v2" && {
+		check "digits-v2: a version shipping the trained weights starts from them" grep -q "digits: weights: digits-svc.joblib" "$SERVE_LOG"
 		predict_digits digits-v2
 		serve_stop
 	}
@@ -425,6 +427,7 @@ if [ "$HAVE_SKLEARN" = 1 ]; then
 fi
 if [ "$HAVE_TORCH" = 1 ]; then
 	serve_start torch "$M/digits-torch" && {
+		check "digits-torch: without weights it trains at start" grep -q "digits-torch: weights: trained at start" "$SERVE_LOG"
 		predict_digits digits-torch
 		serve_stop
 	}
@@ -437,6 +440,7 @@ if [ "$HAVE_TORCH" = 1 ]; then
 	cp -r "$M/digits-torch" "$M/digits-torch-v2"
 	cp "$OUTD/digits-torch.pt" "$M/digits-torch-v2/"
 	serve_start torch-v2 "$M/digits-torch-v2" && {
+		check "digits-torch-v2: a version shipping the trained weights starts from them" grep -q "digits-torch: weights: digits-torch.pt" "$SERVE_LOG"
 		predict_digits digits-torch-v2
 		serve_stop
 	}

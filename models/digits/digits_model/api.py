@@ -84,6 +84,7 @@ def warm():
         _state["clf"] = _fit(**DEFAULTS)[0]
         _state["source"] = "fitted at start (C=%g, gamma=%g)" % (
             DEFAULTS["C"], DEFAULTS["gamma"])
+    print("digits: weights: %s" % _state["source"], flush=True)  # the log
 
 
 def get_predict_args():
