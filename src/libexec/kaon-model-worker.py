@@ -815,12 +815,9 @@ class PythonModel(Model):
 
 
 def json_answer(body):
-    try:
-        text = to_json(body)
-    except (TypeError, ValueError) as e:
-        raise Fail(500, "the model returned a value that is not JSON: %s" % e)
-    return {"status": 200, "content_type": "application/json",
-            "json": json.loads(text)}
+    # Encoded once, when the answer is written (serve_connection), which
+    # turns a value with no JSON form into a 500.
+    return {"status": 200, "content_type": "application/json", "json": body}
 
 
 def binary_answer(accept, result):
@@ -1150,7 +1147,8 @@ def serve_connection(conn, model):
             try:
                 text = to_json(answer)
             except (TypeError, ValueError) as e:
-                text = to_json({"status": 500, "message": str(e)})
+                text = to_json({"status": 500, "message": "the model returned "
+                                "a value that is not JSON: %s" % e})
             conn.sendall((text + "\n").encode("utf-8"))
     except OSError as e:  # the daemon went away mid-answer
         sys.stderr.write("kaon-model-worker: connection: %s\n" % e)

@@ -59,7 +59,6 @@ def get_metadata():
         "license": m.get("license", ""),
         "author": ", ".join(m.get("authors", [])),
         "url": m.get("url", ""),
-        "weights": _state["source"],
     }
 
 
@@ -82,6 +81,7 @@ def warm():
         net, metrics = fit(WARM_EPOCHS, 0.01, 64)
         _state["source"] = "trained at start (%d epochs, accuracy %.3f)" % (
             WARM_EPOCHS, metrics["accuracy"])
+    print("digits-torch: weights: %s" % _state["source"], flush=True)  # the log
     net.eval()
     _state["net"] = net
 

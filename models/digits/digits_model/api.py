@@ -59,7 +59,6 @@ def get_metadata():
         "license": m.get("license", ""),
         "author": ", ".join(m.get("authors", [])),
         "url": m.get("url", ""),
-        "weights": _state["source"],
     }
 
 
@@ -85,6 +84,7 @@ def warm():
         _state["clf"] = _fit(**DEFAULTS)[0]
         _state["source"] = "fitted at start (C=%g, gamma=%g)" % (
             DEFAULTS["C"], DEFAULTS["gamma"])
+    print("digits: weights: %s" % _state["source"], flush=True)  # the log
 
 
 def get_predict_args():
