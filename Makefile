@@ -67,13 +67,14 @@ build/tools/httplat: tools/httplat.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O2 -o $@ $<
 
-# Helper programs for session jobs (src/server/libexec.c installs them).
-LIBEXEC_SRCS := src/libexec/kaon-tensorboard.py
+# Helper programs for session and model jobs (src/server/libexec.c installs them).
+LIBEXEC_SRCS := src/libexec/kaon-tensorboard.py src/libexec/kaon-model-worker.py
 
 build/gen/embedded.c: build/tools/embed build/web/.stamp src/api/openapi.json $(LIBEXEC_SRCS)
 	@mkdir -p $(dir $@)
 	build/tools/embed $@ web:build/web openapi.json:src/api/openapi.json \
-		libexec/kaon-tensorboard.py:src/libexec/kaon-tensorboard.py
+		libexec/kaon-tensorboard.py:src/libexec/kaon-tensorboard.py \
+		libexec/kaon-model-worker.py:src/libexec/kaon-model-worker.py
 
 web: build/web/.stamp
 

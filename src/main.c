@@ -33,6 +33,7 @@ static const struct main_verb main_verbs[] = {
 	{ "release", cli_release, "release ID...          let held jobs start" },
 	{ "queue", cli_queue, "queue [--json]         every pending and running job" },
 	{ "why", cli_why, "why ID [--json]        why a job is pending, and when it should start" },
+	{ "models", cli_models, "models [list|show|add|set|remove] ...  the model catalog" },
 	{ "nodes", cli_nodes, "nodes [--json]         CPUs, memory and GPUs, and who holds them" },
 	{ "share", cli_share, "share [--json]         fair-share usage and priority factors" },
 	{ "profiles", cli_profiles, "profiles [--json]      the session profiles you may launch" },

@@ -76,6 +76,13 @@ void api_terminals_delete(struct http_req *req, struct http_resp *resp);
 void api_terminals_ws(struct http_req *req, struct http_resp *resp);
 
 /* profiles.c */
+/* models.c: kaon's catalog API */
+void api_models_list(struct http_req *req, struct http_resp *resp);
+void api_models_get(struct http_req *req, struct http_resp *resp);
+void api_models_thumbnail(struct http_req *req, struct http_resp *resp);
+void api_models_register(struct http_req *req, struct http_resp *resp);
+void api_models_update(struct http_req *req, struct http_resp *resp);
+void api_models_delete(struct http_req *req, struct http_resp *resp);
 void api_profiles_list(struct http_req *req, struct http_resp *resp);
 void api_profiles_create(struct http_req *req, struct http_resp *resp);
 void api_profiles_put(struct http_req *req, struct http_resp *resp);

@@ -23,6 +23,7 @@ int cli_jobs(int argc, char **argv);    /* jobs.c */
 int cli_show(int argc, char **argv);    /* jobs.c */
 int cli_queue(int argc, char **argv);   /* jobs.c */
 int cli_why(int argc, char **argv);     /* jobs.c */
+int cli_models(int argc, char **argv);  /* models.c */
 int cli_cancel(int argc, char **argv);  /* jobs.c */
 int cli_hold(int argc, char **argv);    /* jobs.c */
 int cli_release(int argc, char **argv); /* jobs.c */

@@ -52,6 +52,7 @@ static const struct config_key config_keys[] = {
 	INT("sched", "grace_s", grace_s, 0, 3600),
 	INT("sched", "max_array", max_array, 1, 1000000),
 	INT("sched", "reservation_release_s", reservation_release_s, 0, (int64_t)366 * 86400),
+	INT("models", "max_model_mib", max_model_mib, 1, (int64_t)1 << 20),
 	INT("files", "quota_mib", quota_mib, 0, (int64_t)1 << 40),
 	INT("files", "min_free_mib", min_free_mib, 0, (int64_t)1 << 40),
 	INT("files", "upload_ttl_s", upload_ttl_s, 60, (int64_t)366 * 86400),
@@ -61,11 +62,12 @@ static const struct config_key config_keys[] = {
 	INT("terminal", "scrollback_kib", term_scrollback_kib, 4, 64 * 1024),
 	INT("sessions", "check_s", sessions_check_s, 1, 3600),
 	INT("sessions", "start_timeout_s", sessions_start_timeout_s, 5, 86400),
+	STR("models", "worker_program", models_worker_program),
+	INT("models", "predict_max_mb", models_predict_max_mb, 1, 1 << 20),
 	INT("models", "predict_timeout_s", models_predict_timeout_s, 1, 86400),
 	INT("models", "max_response_mib", models_max_response_mib, 1, 4096),
 	INT("models", "worker_walltime_s", models_worker_walltime_s, 0, (int64_t)366 * 86400),
 	INT("models", "worker_start_timeout_s", models_worker_start_timeout_s, 5, 86400),
-	STR("models", "worker_program", models_worker_program),
 };
 
 /* What a [profile NAME] section may hold; the values are checked by
@@ -103,6 +105,7 @@ void config_defaults(struct config *c)
 	c->oversubscribe = 1;
 	c->max_array = 10000;
 	c->reservation_release_s = 1800;
+	c->max_model_mib = 2048;
 	c->min_free_mib = 64;
 	c->upload_ttl_s = 86400;
 	c->term_grace_s = 3600;
@@ -110,6 +113,7 @@ void config_defaults(struct config *c)
 	c->term_scrollback_kib = 256;
 	c->sessions_check_s = 10;
 	c->sessions_start_timeout_s = 300;
+	c->models_predict_max_mb = 100;
 	c->models_predict_timeout_s = 60;
 	c->models_max_response_mib = 64;
 	c->models_worker_walltime_s = 0;

@@ -12,8 +12,9 @@
  *   [files]    quota_mib, min_free_mib, upload_ttl_s, shared_root
  *   [terminal] grace_s, idle_s, scrollback_kib
  *   [sessions] check_s, start_timeout_s
- *   [models]   predict_timeout_s, max_response_mib, worker_walltime_s,
- *              worker_start_timeout_s, worker_program
+ *   [models]   max_model_mib, worker_program, predict_max_mb,
+ *              predict_timeout_s, max_response_mib, worker_walltime_s,
+ *              worker_start_timeout_s
  *   [profile NAME]  one interactive-session profile per section: title,
  *              description, kind, command, env, requires, cpus, mem_mb,
  *              gpus, lifetime_s, max_lifetime_s, idle_timeout_s, groups,
@@ -79,11 +80,13 @@ struct config {
 	int64_t sessions_check_s; /* the sessions monitor's idle-culling period */
 	int64_t sessions_start_timeout_s; /* a session's service must answer within this */
 	/* [models] */
+	int64_t max_model_mib; /* a registered model folder's size */
+	char *models_worker_program; /* default DATA/libexec/kaon-model-worker */
+	int64_t models_predict_max_mb; /* a predict request's body (uploads included) */
 	int64_t models_predict_timeout_s;      /* a prediction's default time limit */
 	int64_t models_max_response_mib;       /* largest answer a worker may give */
 	int64_t models_worker_walltime_s;      /* 0: the owner's group's max_walltime_s */
 	int64_t models_worker_start_timeout_s; /* a started worker must listen within this */
-	char *models_worker_program;	       /* default DATA/libexec/kaon-model-worker */
 	/* [profile NAME] sections, in file order */
 	struct config_profile *profiles;
 	size_t nprofiles;

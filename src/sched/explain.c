@@ -83,8 +83,8 @@ static void explain_short(const struct sched_why *y, char *buf, size_t size)
 			    (long long)(y->free_mem > 0 ? y->free_mem : 0));
 }
 
-static void explain_resources(const struct sched_decision *d, const struct explain_ctx *c,
-			      struct explain_words *w)
+static void explain_resources(const struct sched_decision *d, const struct sched_job *j,
+			      const struct explain_ctx *c, struct explain_words *w)
 {
 	const struct sched_why *y = &d->why;
 	char at[32];
@@ -116,9 +116,15 @@ static void explain_resources(const struct sched_decision *d, const struct expla
 		char from[32], to[32];
 		explain_time(y->resv_start, c->now, from, sizeof from);
 		explain_time(y->resv_end, c->now, to, sizeof to);
-		explain_cat(w->text, sizeof w->text, "; GPUs are reserved for %s from %s to %s (reservation %lld)",
-			    c->resv_owner ? c->resv_owner : "another user", from, to,
-			    (long long)y->resv_id);
+		if (y->resv_user == j->user_id)
+			explain_cat(w->text, sizeof w->text,
+				    "; GPUs are reserved for you from %s to %s (reservation %lld), "
+				    "too short for this job", from, to, (long long)y->resv_id);
+		else
+			explain_cat(w->text, sizeof w->text,
+				    "; GPUs are reserved for %s from %s to %s (reservation %lld)",
+				    c->resv_owner ? c->resv_owner : "another user", from, to,
+				    (long long)y->resv_id);
 	}
 }
 
@@ -174,7 +180,7 @@ void explain_words(const struct sched_decision *d, const struct sched_job *j,
 	const struct sched_why *y = &d->why;
 	switch (d->reason) {
 	case SCHED_REASON_RESOURCES:
-		explain_resources(d, c, out);
+		explain_resources(d, j, c, out);
 		break;
 	case SCHED_REASON_PRIORITY:
 		snprintf(out->text, sizeof out->text,

@@ -659,13 +659,16 @@ static void sched_explain(const struct sched_state *st, const struct sched_job *
 	}
 	if (why->next_at == INT64_MAX)
 		why->next_at = 0;
-	/* Someone else's reservation on that node, during the job's wall
-	 * time, over GPUs that no running job holds: the earliest such. */
+	/* A reservation on that node, during the job's wall time, over GPUs
+	 * that no running job holds: the earliest such. */
 	int64_t end = sched_end_at(in->now, j->walltime_s);
 	why->resv_start = INT64_MAX;
 	for (size_t r = 0; j->gpus > 0 && r < in->nresvs; r++) {
 		const struct sched_reservation *rv = &in->resvs[r];
-		if (rv->node != bp->node || !rv->approved || rv->user_id == j->user_id ||
+		/* Inside a reservation, that one is no obstacle; on the node,
+		 * any reservation is (the owner's own too, when the job does
+		 * not fit inside it). */
+		if (rv->node != bp->node || !rv->approved || (bp->resv >= 0 && (size_t)bp->resv == r) ||
 		    rv->start >= end || rv->end <= in->now)
 			continue;
 		bool held = false;

@@ -184,7 +184,8 @@ struct sched_why {
 	/* The first running job whose end frees some of what is short. */
 	int64_t next_job, next_at;
 	int next_gpus;
-	/* Another user's reservation holds GPUs this job could otherwise use now. */
+	/* A reservation (another user's, or the owner's own that the job does
+	 * not fit in) holds GPUs this job could otherwise use. */
 	int64_t resv_id, resv_user, resv_start, resv_end;
 	/* What-if: with this many GPUs (fewer than asked, >= 1) it would start
 	 * now; 0: none would. With a wall time of at most this it would start

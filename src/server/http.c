@@ -132,13 +132,6 @@ const char *http_req_query(const struct http_req *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-int http_req_client_fd(const struct http_req *req)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	return ci ? ci->connect_fd : -1;
-}
-
 const char *http_req_cookie(const struct http_req *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
@@ -261,6 +254,70 @@ void http_wake(struct http_waker *w)
 	else
 		w->kicked = true;
 	pthread_mutex_unlock(&http_wakers.lock);
+}
+
+/* ---- form bodies ----------------------------------------------------- */
+
+struct http_form {
+	struct MHD_PostProcessor *pp;
+	http_form_fn fn;
+	void *ctx;
+	bool failed; /* fn said stop */
+};
+
+static enum MHD_Result http_form_piece(void *cls, enum MHD_ValueKind kind, const char *key,
+				       const char *filename, const char *content_type,
+				       const char *transfer_encoding, const char *data, uint64_t off,
+				       size_t size)
+{
+	struct http_form *f = cls;
+	(void)kind;
+	(void)transfer_encoding;
+	if (f->fn(f->ctx, key ? key : "", filename, content_type, data ? data : "", off, size) < 0) {
+		f->failed = true;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+struct http_form *http_form_new(struct http_req *req, http_form_fn fn, void *ctx)
+{
+	struct http_form *f = xcalloc(1, sizeof *f);
+	f->fn = fn;
+	f->ctx = ctx;
+	/* The buffer bounds a field name plus a header line of a part; values
+	 * of any length go through in pieces. */
+	f->pp = MHD_create_post_processor(req->conn, 16 * 1024, http_form_piece, f);
+	if (!f->pp) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+int http_form_feed(struct http_form *f, const char *data, size_t len)
+{
+	if (f->failed)
+		return -1;
+	if (len == 0)
+		return 0;
+	return MHD_post_process(f->pp, data, len) == MHD_YES && !f->failed ? 0 : -1;
+}
+
+int http_form_free(struct http_form *f)
+{
+	if (!f)
+		return 0;
+	bool ok = MHD_destroy_post_processor(f->pp) == MHD_YES && !f->failed;
+	free(f);
+	return ok ? 0 : -1;
+}
+
+int http_req_client_fd(const struct http_req *req)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	return ci ? ci->connect_fd : -1;
 }
 
 /* ---- responses ------------------------------------------------------- */
@@ -554,10 +611,53 @@ static void http_stream_free(void *cls)
 
 /* ---- dispatch -------------------------------------------------------- */
 
-/* Paths the route table answers; everything else is the web page. */
+/* Paths the route table answers; everything else is the web page. "/"
+ * is routed for DEEPaaS's versions document (api/deepaas.h), which gives
+ * browsers the page itself. */
 static bool http_routed(const char *path)
 {
-	return strncmp(path, "/api/", 5) == 0 || strncmp(path, "/s/", 3) == 0;
+	return strncmp(path, "/api/", 5) == 0 || strncmp(path, "/s/", 3) == 0 ||
+	       strcmp(path, "/") == 0 || strcmp(path, "/v2") == 0 ||
+	       strncmp(path, "/v2/", 4) == 0 || strcmp(path, "/swagger.json") == 0 ||
+	       strcmp(path, "/ui") == 0 || strcmp(path, "/api") == 0 ||
+	       strncmp(path, "//", 2) == 0; /* merged by a DEEPaaS redirect, or 404 */
+}
+
+/* 308 to the slash-normalized path of a DEEPaaS route, with the query
+ * kept; false when path is not such a case. The method and body are the
+ * client's to send again (308 says so). */
+static bool http_deepaas_redirect(struct http_req *req, struct http_resp *resp)
+{
+	char *fixed;
+	if (!routes_deepaas_redirect(req->path, &fixed))
+		return false;
+	/* The path is decoded: encode it again, so that nothing a client
+	 * put in it (a CR LF) can leave the Location header. */
+	static const char hex[] = "0123456789ABCDEF";
+	const char *q = strchr(req->target, '?');
+	size_t qn = q ? strlen(q) : 0;
+	char *loc = xmalloc(strlen(fixed) * 3 + qn + 1), *o = loc;
+	for (const unsigned char *p = (const unsigned char *)fixed; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~/", *p)) {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	/* The query as sent, unless it holds control characters. */
+	for (size_t i = 0; i < qn; i++)
+		if ((unsigned char)q[i] < 0x20 || q[i] == 0x7f)
+			qn = 0;
+	memcpy(o, q ? q : "", qn);
+	o[qn] = '\0';
+	http_resp_header(resp, "Location", loc);
+	http_resp_error(resp, 308, "moved", "see %s", fixed);
+	free(loc);
+	free(fixed);
+	return true;
 }
 
 static void http_dispatch(struct server *srv, struct http_req *req, struct http_resp *resp)
@@ -575,7 +675,7 @@ static void http_dispatch(struct server *srv, struct http_req *req, struct http_
 			http_resp_header(resp, "Allow", allow);
 			http_resp_error(resp, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
 					req->method, req->path, allow);
-		} else {
+		} else if (!http_deepaas_redirect(req, resp)) {
 			http_resp_error(resp, 404, "not_found", "no such route: %s", req->path);
 		}
 		return;
@@ -676,6 +776,14 @@ static bool http_stream_route(const char *method, const char *url)
 	bool known;
 	char allow[64];
 	const struct route *r = routes_match(method, url, &probe, &known, allow, sizeof allow);
+	if (!r && !known) {
+		/* A DEEPaaS path to redirect is answered before its body is
+		 * read: the client sends it again to the new place. */
+		char *fixed;
+		bool redirect = routes_deepaas_redirect(url, &fixed);
+		free(fixed);
+		return redirect;
+	}
 	return r && (r->flags & ROUTE_STREAM_BODY);
 }
 

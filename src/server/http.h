@@ -103,9 +103,6 @@ struct http_resp {
 const char *http_req_header(const struct http_req *req, const char *name);
 const char *http_req_query(const struct http_req *req, const char *name);
 const char *http_req_cookie(const struct http_req *req, const char *name);
-/* The client's socket, only to poll it for a hang-up while a handler
- * blocks (a prediction): never read, write or close it. -1 when unknown. */
-int http_req_client_fd(const struct http_req *req);
 /* Call fn for every request header in the order received; stops when fn
  * returns non-zero, and returns that. */
 int http_req_headers(const struct http_req *req,
@@ -204,6 +201,32 @@ void http_resp_upgrade(struct http_resp *resp, http_upgrade_fn fn, void (*releas
  * close() it yourself) and logs the request. Stop using fd before this;
  * up is gone after it. Any thread. */
 void http_upgrade_close(struct http_upgrade *up);
+
+/* Form bodies (application/x-www-form-urlencoded and multipart/form-data),
+ * decoded as they arrive by libmicrohttpd's post processor, so an upload
+ * streams to wherever fn puts it at constant memory. fn gets each field's
+ * value in pieces: off is where the piece starts in the value, so off == 0
+ * opens a new field (a repeated name opens a new one each time); filename
+ * and content_type are the part's (NULL when absent; filename non-NULL
+ * marks a file). An empty value may come as one piece of length 0. fn
+ * returns 0, or -1 to stop (the feed then fails). */
+typedef int (*http_form_fn)(void *ctx, const char *name, const char *filename,
+			    const char *content_type, const char *data, unsigned long long off,
+			    size_t len);
+struct http_form;
+/* A decoder for req's body; NULL when its Content-Type is neither form
+ * encoding (or a multipart body lacks its boundary). Works on a whole body
+ * (fed once from a handler) and on a streamed one (fed from a sink). */
+struct http_form *http_form_new(struct http_req *req, http_form_fn fn, void *ctx);
+/* 0, or -1 when the body is malformed or fn said stop. */
+int http_form_feed(struct http_form *f, const char *data, size_t len);
+/* Free the decoder; 0 when the body ended where a form may end, -1 when it
+ * was cut short or malformed. f may be NULL. */
+int http_form_free(struct http_form *f);
+
+/* The client's socket, only to poll it for a hang-up while a handler
+ * blocks (a prediction): never read, write or close it. -1 when unknown. */
+int http_req_client_fd(const struct http_req *req);
 
 /* Start serving per srv's config; 0 or -1 with *cause. */
 int http_start(struct server *srv, char **cause);

@@ -21,6 +21,7 @@ static const struct {
 	mode_t mode;
 } libexec_files[] = {
 	{ "libexec/kaon-tensorboard.py", "kaon-tensorboard", 0755 },
+	{ "libexec/kaon-model-worker.py", "kaon-model-worker", 0755 },
 };
 
 char *libexec_dir(const char *data_dir)

@@ -5,6 +5,9 @@
  *
  *   kaon-tensorboard   the TensorBoard session backend (Python 3;
  *                      source src/libexec/kaon-tensorboard.py)
+ *   kaon-model-worker  a model's worker: describe, validate, serve (warm
+ *                      predict) and train (Python 3; docs/models.md;
+ *                      source src/libexec/kaon-model-worker.py)
  *
  * The files are embedded at build time (tools/embed, like the web assets)
  * and written when the daemon starts, so a new kaon binary brings its

@@ -1,9 +1,12 @@
 /* server/routes — the route table and its matcher (see routes.h). */
 #include "server/routes.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "api/deepaas.h"
+#include "lib/xalloc.h"
 #include "server/proxy.h"
 #include "server/static.h"
 
@@ -54,6 +57,12 @@ const struct route routes[] = {
 	{ "GET", "/api/v1/terminals/{id}", api_terminals_get, ROUTE_USER, 0 },
 	{ "DELETE", "/api/v1/terminals/{id}", api_terminals_delete, ROUTE_USER, 0 },
 	{ "GET", "/api/v1/terminals/{id}/ws", api_terminals_ws, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/models", api_models_list, ROUTE_USER, 0 },
+	{ "POST", "/api/v1/models", api_models_register, ROUTE_ADMIN, 0 },
+	{ "GET", "/api/v1/models/{name}", api_models_get, ROUTE_USER, 0 },
+	{ "PATCH", "/api/v1/models/{name}", api_models_update, ROUTE_ADMIN, 0 },
+	{ "DELETE", "/api/v1/models/{name}", api_models_delete, ROUTE_ADMIN, 0 },
+	{ "GET", "/api/v1/models/{name}/thumbnail", api_models_thumbnail, ROUTE_USER, 0 },
 	{ "GET", "/api/v1/profiles", api_profiles_list, ROUTE_USER, 0 },
 	{ "POST", "/api/v1/profiles", api_profiles_create, ROUTE_ADMIN, 0 },
 	{ "PUT", "/api/v1/profiles/{name}", api_profiles_put, ROUTE_ADMIN, 0 },
@@ -78,6 +87,19 @@ const struct route routes[] = {
 	  ROUTE_STREAM_BODY | ROUTE_OWN_CSRF | ROUTE_LOGIN_PAGE },
 	{ "*", "/s/{id}/{path}", proxy_handle, ROUTE_USER,
 	  ROUTE_TAIL | ROUTE_STREAM_BODY | ROUTE_OWN_CSRF | ROUTE_LOGIN_PAGE },
+	/* DEEPaaS v2 (docs/deepaas.md). Public at the door: the handlers
+	 * decide, because a model may allow anonymous predictions. "*" so
+	 * that an unknown model is a 404 whatever the method, as DEEPaaS
+	 * (which routes only the models it has) answers. */
+	{ "GET", "/", deepaas_root, ROUTE_PUBLIC, ROUTE_DEEPAAS },
+	{ "GET", "/ui", deepaas_ui, ROUTE_PUBLIC, ROUTE_DEEPAAS },
+	{ "GET", "/api", deepaas_api_page, ROUTE_PUBLIC, ROUTE_DEEPAAS },
+	{ "GET", "/swagger.json", deepaas_swagger, ROUTE_PUBLIC, ROUTE_DEEPAAS },
+	{ "GET", "/v2/", deepaas_v2, ROUTE_PUBLIC, ROUTE_DEEPAAS },
+	{ "GET", "/v2/models/", deepaas_models, ROUTE_PUBLIC, ROUTE_DEEPAAS },
+	{ "*", "/v2/models/{name}/", deepaas_model, ROUTE_PUBLIC, ROUTE_DEEPAAS },
+	{ "*", "/v2/models/{name}/train/", deepaas_trainings, ROUTE_PUBLIC, ROUTE_DEEPAAS },
+	{ "*", "/v2/models/{name}/train/{uuid}", deepaas_training, ROUTE_PUBLIC, ROUTE_DEEPAAS },
 };
 const size_t routes_count = sizeof routes / sizeof routes[0];
 
@@ -152,4 +174,40 @@ const struct route *routes_match(const char *method, const char *path, struct ht
 		}
 	}
 	return NULL;
+}
+
+/* The DEEPaaS route whose pattern matches path, or NULL. */
+static const struct route *routes_deepaas_find(const char *path)
+{
+	static __thread char scratch[1024];
+	const char *params[HTTP_MAX_PARAMS];
+	size_t nparams;
+	for (size_t i = 0; i < routes_count; i++)
+		if ((routes[i].flags & ROUTE_DEEPAAS) &&
+		    routes_match_one(routes[i].pattern, path, routes[i].flags & ROUTE_TAIL, params,
+				     &nparams, scratch, sizeof scratch))
+			return &routes[i];
+	return NULL;
+}
+
+bool routes_deepaas_redirect(const char *path, char **fixed)
+{
+	/* aiohttp's normalize_path_middleware: merge slashes, else append
+	 * one, else both; never remove one (…/train/UUID/ stays a 404). */
+	size_t n = strlen(path);
+	char *merged = xmalloc(n + 2), *o = merged;
+	for (const char *p = path; *p; p++)
+		if (!(*p == '/' && o > merged && o[-1] == '/'))
+			*o++ = *p;
+	*o = '\0';
+	char *slashed = xasprintf("%s/", path), *both = xasprintf("%s/", merged);
+	const char *cands[] = { strcmp(merged, path) != 0 ? merged : NULL, slashed, both };
+	*fixed = NULL;
+	for (size_t i = 0; i < 3 && !*fixed; i++)
+		if (cands[i] && routes_deepaas_find(cands[i]))
+			*fixed = xstrdup(cands[i]);
+	free(merged);
+	free(slashed);
+	free(both);
+	return *fixed != NULL;
 }

@@ -33,6 +33,11 @@ enum route_flags {
 	/* An anonymous browser asking for a page (GET, Accept: text/html) is
 	 * sent to the login page, with the way back, instead of a 401. */
 	ROUTE_LOGIN_PAGE = 1 << 3,
+	/* DEEPaaS v2 (api/deepaas.h): described by /swagger.json, not by
+	 * openapi.json; a path that lacks this route's trailing slash, or has
+	 * doubled slashes, is redirected to it (308), as DEEPaaS's aiohttp
+	 * does. */
+	ROUTE_DEEPAAS = 1 << 4,
 };
 
 struct route {
@@ -51,5 +56,11 @@ extern const size_t routes_count;
  * (405), and allow receives those methods, comma-separated. */
 const struct route *routes_match(const char *method, const char *path, struct http_req *req,
 				 bool *path_known, char *allow, size_t allow_len);
+
+/* Whether path, with doubled slashes merged and then, if that alone is not
+ * routed, a slash appended, is a ROUTE_DEEPAAS route's path while path
+ * itself is routed nowhere: then *fixed (the caller frees) is the path to
+ * redirect to. */
+bool routes_deepaas_redirect(const char *path, char **fixed);
 
 #endif

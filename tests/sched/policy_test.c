@@ -594,6 +594,8 @@ TEST(sched_resv_owner_job_starts_at_the_window_and_runs_inside)
 	CHECK_INT(sched_test_get(&t, 2)->resv_id, 7);
 	CHECK_WAITS(&t, 3, SCHED_REASON_RESOURCES, 2000);
 	CHECK_INT(sched_test_get(&t, 3)->resv_id, 0);
+	/* Its explanation names the owner's own reservation in the way. */
+	CHECK_INT(sched_test_get(&t, 3)->why.resv_id, 7);
 	CHECK_STARTS(&t, 4, 0, 0x03);
 	t.in.npending = 3;
 	/* At the window's start it starts, inside the reservation. */

@@ -19,9 +19,9 @@ static char *libexec_test_path(const char *name)
 	return path;
 }
 
-static void libexec_test_check_installed(const char *path)
+static void libexec_test_check_installed(const char *path, const char *embedded)
 {
-	const struct embedded_file *f = embedded_find("libexec/kaon-tensorboard.py");
+	const struct embedded_file *f = embedded_find(embedded);
 	CHECK(f && f->len > 100);
 	char *text = NULL;
 	size_t len = 0;
@@ -45,7 +45,7 @@ TEST(libexec_installs_the_tensorboard_wrapper)
 	if (rc != 0)
 		harness_fail(__FILE__, __LINE__, "libexec_install: %d %s", rc, cause);
 	char *path = libexec_test_path("kaon-tensorboard");
-	libexec_test_check_installed(path);
+	libexec_test_check_installed(path, "libexec/kaon-tensorboard.py");
 	char *dir = libexec_dir(harness_tmpdir());
 	struct stat st;
 	CHECK_INT(stat(dir, &st), 0);
@@ -61,11 +61,25 @@ TEST(libexec_repairs_a_changed_helper)
 	char *path = libexec_test_path("kaon-tensorboard");
 	CHECK_INT(fsio_write_atomic(path, "#!/bin/sh\necho old\n", 19, 0700), 0);
 	CHECK_INT(libexec_install(harness_tmpdir(), &cause), 0);
-	libexec_test_check_installed(path);
+	libexec_test_check_installed(path, "libexec/kaon-tensorboard.py");
 	/* A mode change alone is repaired too. */
 	CHECK_INT(chmod(path, 0777), 0);
 	CHECK_INT(libexec_install(harness_tmpdir(), &cause), 0);
-	libexec_test_check_installed(path);
+	libexec_test_check_installed(path, "libexec/kaon-tensorboard.py");
+	free(path);
+}
+
+TEST(libexec_installs_the_model_worker)
+{
+	log_set_level(LOG_ERROR);
+	char *cause = NULL;
+	mode_t old = umask(077);
+	int rc = libexec_install(harness_tmpdir(), &cause);
+	umask(old);
+	if (rc != 0)
+		harness_fail(__FILE__, __LINE__, "libexec_install: %d %s", rc, cause);
+	char *path = libexec_test_path("kaon-model-worker");
+	libexec_test_check_installed(path, "libexec/kaon-model-worker.py");
 	free(path);
 }
 

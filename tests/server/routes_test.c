@@ -70,6 +70,8 @@ TEST(openapi_describes_every_route)
 	json_t *paths = json_object_get(doc, "paths");
 	CHECK(json_is_object(paths));
 	for (size_t i = 0; i < routes_count; i++) {
+		if (routes[i].flags & ROUTE_DEEPAAS) /* described by /swagger.json */
+			continue;
 		char method[16];
 		size_t n = strlen(routes[i].method);
 		for (size_t k = 0; k <= n; k++)
