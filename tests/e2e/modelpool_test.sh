@@ -132,7 +132,10 @@ done
 wait "${CURLS[@]}"
 N429=$(grep -l '^429$' "$T"/full.*.s | wc -l)
 N200=$(grep -l '^200$' "$T"/full.*.s | wc -l)
-check_eq "$N429 $N200" "3 10" "13 at once: 10 are served (2 workers, 8 queued), 3 get 429"
+# Requests that arrive once a worker is free again are served too, so
+# at least 10; the queue's bound shows in the 429s.
+check "13 at once: at least 10 are served (2 workers, 8 queued), the rest get 429 ($N200 served)" \
+	test "$N429" -ge 1 -a "$N200" -ge 10 -a $((N429 + N200)) = 13
 F=$(grep -l '^429$' "$T"/full.*.s | head -n 1)
 F=${F%.s}
 check "a 429 carries Retry-After" grep -qiE '^retry-after: [0-9]+' "$F.h"
