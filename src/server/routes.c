@@ -98,6 +98,8 @@ const struct route routes[] = {
 	{ "GET", "/v2/", deepaas_v2, ROUTE_PUBLIC, ROUTE_DEEPAAS },
 	{ "GET", "/v2/models/", deepaas_models, ROUTE_PUBLIC, ROUTE_DEEPAAS },
 	{ "*", "/v2/models/{name}/", deepaas_model, ROUTE_PUBLIC, ROUTE_DEEPAAS },
+	{ "*", "/v2/models/{name}/predict/", deepaas_predict, ROUTE_PUBLIC,
+	  ROUTE_DEEPAAS | ROUTE_STREAM_BODY },
 	{ "*", "/v2/models/{name}/train/", deepaas_trainings, ROUTE_PUBLIC, ROUTE_DEEPAAS },
 	{ "*", "/v2/models/{name}/train/{uuid}", deepaas_training, ROUTE_PUBLIC, ROUTE_DEEPAAS },
 };
