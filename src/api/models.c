@@ -18,6 +18,7 @@
 #include "lib/xalloc.h"
 #include "server/catalog.h"
 #include "server/http.h"
+#include "server/modelpool.h"
 #include "server/server.h"
 #include "store/models.h"
 #include "store/users.h"
@@ -262,6 +263,9 @@ void api_models_update(struct http_req *req, struct http_resp *resp)
 		goto out;
 	}
 	int rc = store_model_set_flags(req->store, m.name, pub, predict, train);
+	/* Predict turned off: its warm workers go now, not at their idle time. */
+	if (rc == 0 && !predict && m.predict_enabled)
+		modelpool_drain(req->srv, m.name);
 	store_model_clear(&m);
 	if (rc == 0)
 		rc = store_model_get(req->store, req->params[0], &m);
@@ -279,6 +283,8 @@ void api_models_delete(struct http_req *req, struct http_resp *resp)
 	/* The rows go; the folders stay under DATA/models, where trainings
 	 * that still run from them find their code. */
 	int rc = store_model_delete(req->store, req->params[0]);
+	if (rc == 0)
+		modelpool_drain(req->srv, req->params[0]);
 	if (rc == -ENOENT)
 		http_resp_error(resp, 404, "not_found", "no model '%s'", req->params[0]);
 	else if (rc < 0)

@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "server/manifest.h"
+#include "server/modelpool.h"
 #include "server/server.h"
 #include "store/models.h"
 #include "store/users.h"
@@ -344,6 +345,8 @@ int catalog_register(struct server *srv, struct store *st, const char *src_dir,
 			     m.version, strerror(-src));
 		goto out;
 	}
+	/* Workers of the previous version serve the old code: replace them. */
+	modelpool_drain(srv, m.name);
 	log_info("models: registered %s %s for %s from %s", m.name, m.version, owner->username, src_dir);
 	*name = xstrdup(m.name);
 	rc = 0;

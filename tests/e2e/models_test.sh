@@ -8,6 +8,7 @@
 # the folder, the same version twice; a new version becomes current; the
 # CLI verbs.
 . "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
 
 start_server || { fail "server starts"; finish; }
 ADMIN=$(admin_token) || { fail "admin token"; finish; }
@@ -73,6 +74,32 @@ check_error 403 forbidden "a user cannot register a model -> 403"
 api PATCH /api/v1/models/digits '{"public":true}'
 check_error 403 forbidden "... nor change its flags"
 
+# ---- a prediction through the DEEPaaS API, by a real warm worker ---------------
+"$PY" - "$T" <<'EOF'
+import sys
+import numpy as np
+from PIL import Image
+from sklearn import datasets
+d = datasets.load_digits()
+grey = (255 - d.images[-1] * 255 / 16).astype(np.uint8)
+Image.fromarray(grey).resize((64, 64), Image.NEAREST).save("%s/digit.png" % sys.argv[1])
+print(int(d.target[-1]), file=open("%s/digit.label" % sys.argv[1], "w"))
+EOF
+chmod a+r "$T/digit.png"
+LABEL=$(cat "$T/digit.label")
+curl "${CURL_OPTS[@]}" -H "Authorization: Bearer $U_TOKEN" -F "image=@$T/digit.png;type=image/png" \
+	-o "$T/pred.json" -w '%{http_code}' "$URL/v2/models/digits/predict/" >"$T/pred.code"
+BODY=$(cat "$T/pred.json")
+check_eq "$(cat "$T/pred.code")" 200 "a user's picture of a $LABEL through POST /v2/models/digits/predict/ -> 200"
+check_jq --argjson l "$LABEL" '.status == "OK" and .predictions.label == $l' "... the warm worker says $LABEL"
+curl "${CURL_OPTS[@]}" -H "Authorization: Bearer $U_TOKEN" -F "pixels=1" \
+	-o "$T/pred.json" -w '%{http_code}' "$URL/v2/models/digits/predict/" >"$T/pred.code"
+BODY=$(cat "$T/pred.json")
+check_eq "$(cat "$T/pred.code")" 422 "64 pixels expected, 1 given -> 422"
+api GET '/api/v1/jobs?user=all&state=running'
+check_jq '[.jobs[] | select(.kind == "worker" and .user == "admin")] | length == 1' \
+	"... one warm worker job, the model owner's"
+
 # ---- the admin's flags -------------------------------------------------------
 use_token "$ADMIN"
 api PATCH /api/v1/models/digits '{"public":true,"predict_enabled":false}'
@@ -134,6 +161,12 @@ kcli models remove digits
 cli_ok "kaon models remove"
 api GET /api/v1/models/digits
 check_error 404 not_found "... the model is gone"
+for ((i = 0; i < 100; i++)); do
+	api GET '/api/v1/jobs?user=all&state=pending,running'
+	jq -e '[.jobs[] | select(.kind == "worker")] | length == 0' <<<"$BODY" >/dev/null && break
+	sleep 0.1
+done
+check_jq '[.jobs[] | select(.kind == "worker")] | length == 0' "... and its warm worker with it"
 kcli models add "$M/bad"
 cli_fails "kaon models add of a bad folder fails with one line"
 
