@@ -183,33 +183,6 @@ static void api_sessions_answer(struct http_req *req, struct http_resp *resp, in
 
 /* ---- where the backend listens ------------------------------------------- */
 
-/* A per-user directory that only the user (and root) can enter, for
- * sockets whose job-directory path would be too long: created if absent,
- * and refused when it exists with another owner, other permissions or as
- * a link (in /tmp anyone could have made it first). 0 or -errno. */
-static int api_sessions_user_rundir(uid_t uid, gid_t gid, char *out, size_t len)
-{
-	bool multi = unixacct_multiuser();
-	if (multi) {
-		int rc = fsio_mkdir_p("/run/kaon/sessions", 0711);
-		if (rc < 0)
-			return rc;
-		snprintf(out, len, "/run/kaon/sessions/%u", (unsigned)uid);
-	} else {
-		snprintf(out, len, "/tmp/kaon-sessions-%u", (unsigned)uid);
-	}
-	if (mkdir(out, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (multi && chown(out, uid, gid) < 0)
-		return -errno;
-	struct stat st;
-	if (lstat(out, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077) != 0)
-		return -EPERM;
-	return 0;
-}
-
 /* Where the session's socket goes: in the job directory when the path
  * fits in sun_path, else in the per-user directory. *dir_out gets the
  * per-user directory, or "" for the job directory. */
@@ -224,7 +197,7 @@ static int api_sessions_socket_dir(struct http_req *req, const struct store_user
 		return 0;
 	uid_t uid = unixacct_multiuser() ? (uid_t)u->uid : getuid();
 	gid_t gid = unixacct_multiuser() ? (gid_t)u->gid : getgid();
-	return api_sessions_user_rundir(uid, gid, dir_out, len);
+	return unixacct_rundir("sessions", uid, gid, dir_out, len);
 }
 
 /* A loopback port free now. It may be taken again before the session

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pwd.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -157,4 +158,29 @@ void unixacct_undo(struct unixacct *acct)
 		free(cause);
 	}
 	acct->created = false;
+}
+
+int unixacct_rundir(const char *kind, uid_t uid, gid_t gid, char *out, size_t len)
+{
+	bool multi = unixacct_multiuser();
+	if (multi) {
+		char parent[64];
+		snprintf(parent, sizeof parent, "/run/kaon/%s", kind);
+		int rc = fsio_mkdir_p(parent, 0711);
+		if (rc < 0)
+			return rc;
+		snprintf(out, len, "%s/%u", parent, (unsigned)uid);
+	} else {
+		snprintf(out, len, "/tmp/kaon-%s-%u", kind, (unsigned)uid);
+	}
+	if (mkdir(out, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (multi && chown(out, uid, gid) < 0)
+		return -errno;
+	struct stat st;
+	if (lstat(out, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077) != 0)
+		return -EPERM;
+	return 0;
 }

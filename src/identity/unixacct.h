@@ -29,6 +29,13 @@ struct unixacct {
 
 /* True when the daemon runs as root and maps users to Unix accounts. */
 bool unixacct_multiuser(void);
+/* A per-user directory that only the user (and root) can enter, for
+ * sockets whose job-directory path would not fit in sun_path:
+ * /run/kaon/KIND/UID in multi-user mode, else /tmp/kaon-KIND-UID.
+ * Created if absent, and refused (-EPERM) when it exists with another
+ * owner, other permissions or as a link (in /tmp anyone could have made
+ * it first). The path goes to out. 0 or -errno. */
+int unixacct_rundir(const char *kind, uid_t uid, gid_t gid, char *out, size_t len);
 /* Find or create the account for `name`; 0 or negative with *cause. */
 int unixacct_ensure(const char *name, const char *home_root, uid_t min_uid, struct unixacct *out,
 		    char **cause);

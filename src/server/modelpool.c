@@ -273,33 +273,6 @@ static struct modelpool_worker *modelpool_worker_add(struct modelpool_model *m, 
 	return w;
 }
 
-/* A per-user directory only the user can enter, for sockets whose job
- * directory path would not fit in sun_path (as api/sessions.c does for
- * sessions): refused when it exists with another owner, other
- * permissions or as a link. 0 or -errno. */
-static int modelpool_user_rundir(uid_t uid, gid_t gid, char *out, size_t len)
-{
-	bool multi = unixacct_multiuser();
-	if (multi) {
-		int rc = fsio_mkdir_p("/run/kaon/workers", 0711);
-		if (rc < 0)
-			return rc;
-		snprintf(out, len, "/run/kaon/workers/%u", (unsigned)uid);
-	} else {
-		snprintf(out, len, "/tmp/kaon-workers-%u", (unsigned)uid);
-	}
-	if (mkdir(out, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (multi && chown(out, uid, gid) < 0)
-		return -errno;
-	struct stat st;
-	if (lstat(out, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077) != 0)
-		return -EPERM;
-	return 0;
-}
-
 /* Where worker job_id listens: DATA/jobs/ID/worker.sock (the job
  * directory is the owner's, mode 0700), else the per-user directory. */
 static int modelpool_socket_path(struct modelpool *p, const struct store_user *u, int64_t job_id,
@@ -316,7 +289,7 @@ static int modelpool_socket_path(struct modelpool *p, const struct store_user *u
 	char dir[PATH_MAX];
 	uid_t uid = unixacct_multiuser() ? (uid_t)u->uid : getuid();
 	gid_t gid = unixacct_multiuser() ? (gid_t)u->gid : getgid();
-	int rc = modelpool_user_rundir(uid, gid, dir, sizeof dir);
+	int rc = unixacct_rundir("workers", uid, gid, dir, sizeof dir);
 	if (rc < 0)
 		return rc;
 	/* Daemons on one machine share the directory: a random tag keeps
