@@ -477,15 +477,16 @@ static void jobs_print(const json_t *job)
 	free(text);
 }
 
-int cli_show(int argc, char **argv)
+/* `kaon show|why ID [--json]`: fetch one job and print it with print. */
+static int jobs_show_one(int argc, char **argv, const char *usage, void (*print)(const json_t *))
 {
 	bool as_json = false;
-	int rc = output_args(argc, argv, jobs_show_usage, 1, &as_json);
+	int rc = output_args(argc, argv, usage, 1, &as_json);
 	if (rc >= 0)
 		return rc;
 	int64_t id;
 	if (output_parse_int(argv[optind], 1, INT64_MAX, &id) < 0)
-		return output_usage(jobs_show_usage, "'%s' is not a job id", argv[optind]);
+		return output_usage(usage, "'%s' is not a job id", argv[optind]);
 	char path[64], *cause = NULL;
 	json_t *job = NULL;
 	snprintf(path, sizeof path, "/api/v1/jobs/%lld", (long long)id);
@@ -494,9 +495,14 @@ int cli_show(int argc, char **argv)
 	if (as_json)
 		output_json(job);
 	else
-		jobs_print(job);
+		print(job);
 	json_decref(job);
 	return 0;
+}
+
+int cli_show(int argc, char **argv)
+{
+	return jobs_show_one(argc, argv, jobs_show_usage, jobs_print);
 }
 
 /* ---- kaon queue --------------------------------------------------------- */
@@ -628,24 +634,7 @@ static void jobs_why_print(const json_t *job)
 
 int cli_why(int argc, char **argv)
 {
-	bool as_json = false;
-	int rc = output_args(argc, argv, jobs_why_usage, 1, &as_json);
-	if (rc >= 0)
-		return rc;
-	int64_t id;
-	if (output_parse_int(argv[optind], 1, INT64_MAX, &id) < 0)
-		return output_usage(jobs_why_usage, "'%s' is not a job id", argv[optind]);
-	char path[64], *cause = NULL;
-	json_t *job = NULL;
-	snprintf(path, sizeof path, "/api/v1/jobs/%lld", (long long)id);
-	if (client_call_once("GET", path, NULL, &job, &cause) < 0)
-		return output_fail_cause(cause);
-	if (as_json)
-		output_json(job);
-	else
-		jobs_why_print(job);
-	json_decref(job);
-	return 0;
+	return jobs_show_one(argc, argv, jobs_why_usage, jobs_why_print);
 }
 
 /* ---- kaon cancel | hold | release --------------------------------------- */
