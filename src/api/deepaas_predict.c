@@ -22,9 +22,9 @@
  * the work. The worker's status, content type and body are the answer;
  * the pool's own refusals (429 with Retry-After, 502, 503, 504) too.
  *
- * modelpool_predict blocks the http worker thread that runs end() until
- * the answer (as the pool's header says); a model's slowness therefore
- * delays other connections served by the same thread.
+ * The prediction runs on a thread of its own while the request is parked
+ * (server/modelcall.h): an http worker thread serves many connections,
+ * and a slow model must not stall them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +40,7 @@
 #include "lib/fsio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
-#include "server/modelpool.h"
+#include "server/modelcall.h"
 #include "server/server.h"
 #include "store/models.h"
 #include "store/users.h"
@@ -71,6 +71,7 @@ struct deepaas_predict {
 	int fd;
 	char *accept_header;
 	int client_fd;
+	struct modelcall call; /* once the body is in */
 };
 
 static void deepaas_predict_fail(struct deepaas_predict *p, int status, const char *why)
@@ -211,29 +212,13 @@ static int deepaas_predict_write(void *ctx, const char *data, size_t len, struct
 	return 0;
 }
 
-/* Answer with the pool's (or the worker's) answer. */
-static void deepaas_predict_answer(struct http_resp *resp, struct modelpool_response *out)
-{
-	if (out->retry_after_s > 0) {
-		char s[16];
-		snprintf(s, sizeof s, "%d", out->retry_after_s);
-		http_resp_header(resp, "Retry-After", s);
-	}
-	/* The content type is a header of ours: resp->content_type must be
-	 * a string that outlives this call. */
-	if (out->content_type)
-		http_resp_header(resp, "Content-Type", out->content_type);
-	resp->status = out->status;
-	free(resp->body);
-	resp->body = out->body;
-	resp->len = out->len;
-	resp->content_type = NULL;
-	out->body = NULL;
-}
-
 static void deepaas_predict_end(void *ctx, struct http_req *req, struct http_resp *resp)
 {
 	struct deepaas_predict *p = ctx;
+	if (modelcall_started(&p->call)) { /* woken */
+		modelcall_answer(&p->call, resp);
+		return;
+	}
 	deepaas_predict_flush(p);
 	if (p->form) {
 		if (http_form_free(p->form) < 0)
@@ -260,7 +245,7 @@ static void deepaas_predict_end(void *ctx, struct http_req *req, struct http_res
 	const char *accept = json_string_value(json_object_get(p->args, "accept"));
 	if (!accept && json_is_array(json_object_get(p->args, "accept")))
 		accept = json_string_value(json_array_get(json_object_get(p->args, "accept"), 0));
-	struct modelpool_request rq = {
+	p->call.rq = (struct modelpool_request){
 		.model = p->m.name,
 		.args = p->args,
 		.files = p->files,
@@ -268,21 +253,14 @@ static void deepaas_predict_end(void *ctx, struct http_req *req, struct http_res
 		.user_id = p->user_id,
 		.cancel_fd = p->client_fd,
 	};
-	struct modelpool_response out = { 0 };
-	int rc = modelpool_predict(p->srv, &rq, &out);
-	if (rc == -ENOENT)
-		http_resp_error(resp, 404, "not_found", "no model '%s'", p->m.name);
-	else if (rc < 0)
-		http_resp_errno(resp, rc, "prediction of '%s'", p->m.name);
-	else
-		deepaas_predict_answer(resp, &out);
-	modelpool_response_clear(&out);
-	(void)req;
+	modelcall_start(&p->call, req);
+	modelcall_answer(&p->call, resp);
 }
 
 static void deepaas_predict_release(void *ctx)
 {
 	struct deepaas_predict *p = ctx;
+	modelcall_clear(&p->call); /* before the files it reads go */
 	if (p->fd >= 0)
 		close(p->fd);
 	http_form_free(p->form);

@@ -6,6 +6,9 @@
  * refusal: 402 predict disabled, 429 full (Retry-After), 502 the worker
  * died, 503 none could start, 504 timeout.
  *
+ * The prediction runs on a thread of its own while the request is parked
+ * (server/modelcall.h), so a slow model holds no http worker thread.
+ *
  * The DEEPaaS surface (/v2/models/NAME/predict/, api/deepaas.c) is the one
  * clients use; this route is kaon's own, JSON in, for tools and tests.
  */
@@ -17,7 +20,8 @@
 #include "api/api.h"
 #include "api/fields.h"
 #include "lib/log.h"
-#include "server/modelpool.h"
+#include "lib/xalloc.h"
+#include "server/modelcall.h"
 #include "server/server.h"
 #include "store/models.h"
 
@@ -26,6 +30,31 @@ static const struct fields_spec api_models_predict_fields[] = {
     {"accept", FIELDS_STRING, false, 1, 255},
 };
 
+/* One prediction in flight: what the worker's thread reads lives here
+ * until release. */
+struct api_models_predict {
+	json_t *body;
+	struct store_model m;
+	struct modelcall call;
+};
+
+static void api_models_predict_end(void *ctx, struct http_req *req, struct http_resp *resp)
+{
+	struct api_models_predict *p = ctx;
+	if (!modelcall_started(&p->call))
+		modelcall_start(&p->call, req);
+	modelcall_answer(&p->call, resp);
+}
+
+static void api_models_predict_release(void *ctx)
+{
+	struct api_models_predict *p = ctx;
+	modelcall_clear(&p->call);
+	store_model_clear(&p->m);
+	json_decref(p->body);
+	free(p);
+}
+
 void api_models_predict(struct http_req *req, struct http_resp *resp)
 {
 	const char *name = req->params[0];
@@ -33,49 +62,37 @@ void api_models_predict(struct http_req *req, struct http_resp *resp)
 	if (!body)
 		return;
 	struct store_model sm = {0};
-	struct modelpool_response out = {0};
 	if (fields_check(body, api_models_predict_fields, FIELDS_COUNT(api_models_predict_fields),
 			 resp) < 0)
-		goto done;
+		goto fail;
 	int rc = store_model_get(req->store, name, &sm);
 	if (rc < 0) {
 		http_resp_errno(resp, rc, "model '%.64s'", name);
-		goto done;
+		goto fail;
 	}
 	if (!sm.predict_enabled) {
 		http_resp_error(resp, 402, "disabled", "predict is disabled for model '%s'",
 				sm.name);
-		goto done;
+		goto fail;
 	}
-	struct modelpool_request rq = {
-	    .model = sm.name,
+	struct api_models_predict *p = xcalloc(1, sizeof *p);
+	p->body = body;
+	p->m = sm;
+	p->call.rq = (struct modelpool_request){
+	    .model = p->m.name,
 	    .args = json_object_get(body, "args"),
 	    .accept = json_string_value(json_object_get(body, "accept")),
 	    .user_id = req->who.user_id,
 	    .cancel_fd = http_req_client_fd(req),
 	};
-	rc = modelpool_predict(req->srv, &rq, &out);
-	if (rc == -ENOENT) {
-		http_resp_error(resp, 404, "not_found", "model '%s' not found", sm.name);
-		goto done;
-	}
-	if (out.retry_after_s > 0) {
-		char s[16];
-		snprintf(s, sizeof s, "%d", out.retry_after_s);
-		http_resp_header(resp, "Retry-After", s);
-	}
-	/* The content type is the worker's: a header of ours, since the
-	 * response's content_type must outlive this call. */
-	if (out.content_type)
-		http_resp_header(resp, "Content-Type", out.content_type);
-	resp->status = out.status;
-	free(resp->body);
-	resp->body = out.body;
-	resp->len = out.len;
-	resp->content_type = NULL;
-	out.body = NULL;
-done:
-	modelpool_response_clear(&out);
+	struct http_sink sink = {
+	    .end = api_models_predict_end,
+	    .release = api_models_predict_release,
+	    .ctx = p,
+	};
+	http_req_sink(req, &sink);
+	return;
+fail:
 	store_model_clear(&sm);
 	json_decref(body);
 }

@@ -936,7 +936,9 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		http_resp_error(&resp, 413, "too_large", "request body is over the limit of %lld KiB",
 				(long long)srv->cfg->max_body_kib);
 	} else {
-		struct http_req req = {
+		/* In ctx, not on the stack: a handler that defers its answer
+		 * (a sink given now, see http_req_sink) has it in end(). */
+		ctx->req = (struct http_req){
 			.method = method,
 			.path = url,
 			.target = ctx->target,
@@ -949,10 +951,15 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		};
 		if (ctx->body)
 			ctx->body[ctx->len] = '\0';
-		http_client_addr(conn, req.client_addr, sizeof req.client_addr);
-		http_dispatch(srv, &req, &resp);
-		if (req.via != HTTP_AUTH_NONE)
-			memcpy(ctx->user, req.who.username, sizeof ctx->user);
+		http_client_addr(conn, ctx->req.client_addr, sizeof ctx->req.client_addr);
+		http_dispatch(srv, &ctx->req, &resp);
+		if (ctx->req.via != HTTP_AUTH_NONE)
+			memcpy(ctx->user, ctx->req.who.username, sizeof ctx->user);
+		if (ctx->sinking) { /* deferred: the sink's end() answers */
+			http_resp_release(&resp);
+			size_t none = 0;
+			return http_sink_feed(srv, conn, ctx, NULL, &none);
+		}
 	}
 	enum MHD_Result ok = http_queue(srv, conn, ctx, &resp, is_api);
 	http_resp_release(&resp);

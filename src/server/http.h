@@ -172,7 +172,10 @@ struct http_sink {
 	void *ctx;
 };
 /* From a ROUTE_STREAM_BODY handler: take the body through sink instead of
- * answering now. */
+ * answering now. From any other handler (its body already in): answer
+ * later; the sink's end() is called at once and may wait
+ * (http_resp_wait), and release() runs last. A sink's end() must not use
+ * req->params (they point into the dispatcher's stack). */
 void http_req_sink(struct http_req *req, const struct http_sink *sink);
 /* From a sink's end(): no answer yet. The request parks until
  * http_wake(), then end() is called again. */

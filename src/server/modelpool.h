@@ -58,7 +58,8 @@ void modelpool_stop(struct server *srv);
 /* After http_stop(): free what modelpool_start made. */
 void modelpool_free(struct server *srv);
 /* Run one prediction; blocks the calling thread until the answer, the
- * timeout or the client's departure. Always fills *out (0), or returns
+ * timeout or the client's departure (HTTP handlers call it through
+ * server/modelcall.h, off their thread). Always fills *out (0), or returns
  * -ENOENT when no such model. */
 int modelpool_predict(struct server *srv, const struct modelpool_request *rq,
 		      struct modelpool_response *out);

@@ -4,7 +4,8 @@
 # (docs/models.md: one JSON object per line each way over a unix socket,
 # one connection at a time, `ready` on stdout once listening) without any
 # model. Its predict is steered by the arguments:
-#   sleep: seconds to take;  crash: die mid-request;
+#   sleep: seconds to take;  gate: a path, wait until it exists (so a
+#   test decides when busy workers finish);  crash: die mid-request;
 #   accept image/png: answer with a file of `size` bytes (default 100);
 #   otherwise {"status":"OK","predictions":{"pid","job","cwd","args"}}.
 import json
@@ -21,6 +22,10 @@ def answer(req, tmpdir):
     args = req.get("args") or {}
     if args.get("sleep"):
         time.sleep(float(args["sleep"]))
+    if args.get("gate"):
+        give_up = time.monotonic() + 60
+        while not os.path.exists(args["gate"]) and time.monotonic() < give_up:
+            time.sleep(0.02)
     if args.get("crash"):
         os._exit(3)
     if args.get("status"):
