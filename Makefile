@@ -103,7 +103,7 @@ build/debug/unit: $(patsubst %.c,build/dbg/%.o,$(TEST_SRCS) tests/harness.c) $(D
 	$(CC) $(DBG_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 run: deps build/kaon
-	build/kaon server $(ARGS)
+	build/kaon server --seed-models $(CURDIR)/models $(ARGS)
 
 unit: build/debug/unit
 	build/debug/unit

@@ -24,7 +24,9 @@
 #include "store/users.h"
 
 static const struct fields_spec api_models_register_fields[] = {
-	{ "dir", FIELDS_STRING, true, 1, 4096 },
+	{ "dir", FIELDS_STRING, false, 1, 4096 },
+	{ "from_training", FIELDS_STRING, false, 32, 32 },
+	{ "version", FIELDS_STRING, false, 1, 32 },
 	{ "owner", FIELDS_STRING, false, 1, 64 },
 	{ "public", FIELDS_BOOL, false, 0, 0 },
 };
@@ -199,6 +201,21 @@ void api_models_register(struct http_req *req, struct http_resp *resp)
 	if (fields_check(body, api_models_register_fields, FIELDS_COUNT(api_models_register_fields),
 			 resp) < 0)
 		goto out;
+	const char *dir = json_string_value(json_object_get(body, "dir"));
+	const char *uuid = json_string_value(json_object_get(body, "from_training"));
+	const char *version = json_string_value(json_object_get(body, "version"));
+	if (!dir == !uuid) {
+		http_resp_error(resp, 422, "invalid",
+				"give either 'dir' (a model folder) or 'from_training' (a training's "
+				"uuid)");
+		goto out;
+	}
+	if (dir && version) {
+		http_resp_error(resp, 422, "invalid",
+				"'version' goes with 'from_training'; a folder's version is in its "
+				"kaon-model.json");
+		goto out;
+	}
 	const char *owner_name = json_string_value(json_object_get(body, "owner"));
 	int rc = owner_name ? store_user_get(req->store, owner_name, &owner)
 			    : store_user_get_by_id(req->store, req->who.user_id, &owner);
@@ -211,11 +228,16 @@ void api_models_register(struct http_req *req, struct http_resp *resp)
 		goto out;
 	}
 	struct catalog_error err;
-	if (catalog_register(req->srv, req->store, json_string_value(json_object_get(body, "dir")),
-			     &owner, json_is_true(json_object_get(body, "public")), &name,
-			     &err) < 0) {
-		static const char *const codes[] = { [400] = "invalid", [409] = "conflict",
-						     [413] = "too_large", [422] = "invalid" };
+	bool public = json_is_true(json_object_get(body, "public"));
+	char *new_version = NULL;
+	rc = dir ? catalog_register(req->srv, req->store, dir, &owner, public, &name, &err)
+		 : catalog_register_training(req->srv, req->store, uuid, version, &owner, public,
+					     &name, &new_version, &err);
+	free(new_version);
+	if (rc < 0) {
+		static const char *const codes[] = { [400] = "invalid", [404] = "not_found",
+						     [409] = "conflict", [413] = "too_large",
+						     [422] = "invalid" };
 		const char *code = err.status < 500 && codes[err.status] ? codes[err.status] : "internal";
 		http_resp_error(resp, err.status, code, "%s", err.message ? err.message : "failed");
 		free(err.message);

@@ -18,7 +18,8 @@
 
 static const char models_list_usage[] = "models list [SEARCH] [--keyword K] [--json]";
 static const char models_show_usage[] = "models show NAME [--json]";
-static const char models_add_usage[] = "models add DIR [--owner USER] [--public] [--json]";
+static const char models_add_usage[] =
+	"models add DIR | --from-training UUID [--version V] [--owner USER] [--public] [--json]";
 static const char models_set_usage[] =
 	"models set NAME [--public yes|no] [--predict on|off] [--train on|off] [--json]";
 static const char models_remove_usage[] = "models remove NAME";
@@ -167,17 +168,23 @@ static int models_add(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "owner", required_argument, NULL, 'o' },
 		{ "public", no_argument, NULL, 'p' },
+		{ "from-training", required_argument, NULL, 'f' },
+		{ "version", required_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *owner = NULL;
+	const char *owner = NULL, *training = NULL, *version = NULL;
 	bool pub = false, as_json = false;
 	int ch;
 	optind = 0;
 	while ((ch = output_getopt(argc, argv, opts)) != -1) {
 		if (ch == 'o')
 			owner = optarg;
+		else if (ch == 'f')
+			training = optarg;
+		else if (ch == 'v')
+			version = optarg;
 		else if (ch == 'p')
 			pub = true;
 		else if (ch == 'j')
@@ -187,13 +194,28 @@ static int models_add(int argc, char **argv)
 		else
 			return output_usage(models_add_usage, NULL);
 	}
-	if (argc - optind != 1)
-		return output_usage(models_add_usage, argc == optind ? "missing the model folder"
-								      : "too many arguments");
-	char abs[PATH_MAX];
-	if (!realpath(argv[optind], abs))
-		return output_usage(models_add_usage, "'%s' is not a folder here", argv[optind]);
-	json_t *body = json_pack("{s:s,s:b}", "dir", abs, "public", pub);
+	json_t *body;
+	if (training) {
+		if (argc != optind)
+			return output_usage(models_add_usage,
+					    "a folder or --from-training, not both");
+		body = json_pack("{s:s,s:b}", "from_training", training, "public", pub);
+		if (version)
+			json_object_set_new(body, "version", json_string(version));
+	} else {
+		if (version)
+			return output_usage(models_add_usage, "--version goes with --from-training "
+					    "(a folder's version is in its kaon-model.json)");
+		if (argc - optind != 1)
+			return output_usage(models_add_usage, argc == optind
+								  ? "missing the model folder"
+								  : "too many arguments");
+		char abs[PATH_MAX];
+		if (!realpath(argv[optind], abs))
+			return output_usage(models_add_usage, "'%s' is not a folder here",
+					    argv[optind]);
+		body = json_pack("{s:s,s:b}", "dir", abs, "public", pub);
+	}
 	if (owner)
 		json_object_set_new(body, "owner", json_string(owner));
 	json_t *ans = NULL;

@@ -63,6 +63,7 @@ static const struct config_key config_keys[] = {
 	INT("sessions", "check_s", sessions_check_s, 1, 3600),
 	INT("sessions", "start_timeout_s", sessions_start_timeout_s, 5, 86400),
 	STR("models", "worker_program", models_worker_program),
+	STR("models", "seed_dir", models_seed_dir),
 	INT("models", "predict_max_mb", models_predict_max_mb, 1, 1 << 20),
 	INT("models", "predict_timeout_s", models_predict_timeout_s, 1, 86400),
 	INT("models", "max_response_mib", models_max_response_mib, 1, 4096),

@@ -82,6 +82,7 @@ struct config {
 	/* [models] */
 	int64_t max_model_mib; /* a registered model folder's size */
 	char *models_worker_program; /* default DATA/libexec/kaon-model-worker */
+	char *models_seed_dir;	     /* first start: register its model folders; NULL none */
 	int64_t models_predict_max_mb; /* a predict request's body (uploads included) */
 	int64_t models_predict_timeout_s;      /* a prediction's default time limit */
 	int64_t models_max_response_mib;       /* largest answer a worker may give */

@@ -53,6 +53,8 @@ __attribute__((format(printf, 3, 4))) static int catalog_fail(struct catalog_err
 
 struct catalog_copy {
 	const struct fsident *reader; /* whose rights read the source */
+	bool overlay;		      /* files replace those already there */
+	bool skip_manifest;	      /* leave out the top kaon-model.json */
 	int64_t bytes, max_bytes;
 	int files;
 	struct catalog_error *err;
@@ -76,7 +78,8 @@ static int catalog_copy_file(struct catalog_copy *c, int src_fd, const char *dst
 {
 	/* Executable bits are kept (an exec runtime's program); nothing is
 	 * writable but by the daemon. */
-	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode & 0111) ? 0755 : 0644);
+	int out = open(dst, O_WRONLY | O_CREAT | (c->overlay ? O_TRUNC : O_EXCL) | O_CLOEXEC,
+		       (mode & 0111) ? 0755 : 0644);
 	if (out < 0)
 		return catalog_fail(c->err, 500, "cannot create %s: %s", dst, strerror(errno));
 	char buf[65536];
@@ -126,7 +129,8 @@ static int catalog_copy_dir(struct catalog_copy *c, int src_fd, const char *dst,
 	struct dirent *e;
 	while (rc == 0 && (errno = 0, e = readdir(d))) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
-		    strcmp(e->d_name, "__pycache__") == 0)
+		    strcmp(e->d_name, "__pycache__") == 0 ||
+		    (c->skip_manifest && depth == 0 && strcmp(e->d_name, "kaon-model.json") == 0))
 			continue;
 		if (++c->files > CATALOG_MAX_FILES) {
 			rc = catalog_fail(c->err, 413, "the model folder has over %d files", CATALOG_MAX_FILES);
@@ -269,23 +273,107 @@ static char *catalog_keywords(const struct manifest *m)
 	return json_dumps(k ? k : json_array(), JSON_COMPACT);
 }
 
+/* Where a folder being registered is built, and where it goes. */
+struct catalog_place {
+	char *root, *tmp, *final;
+};
+
+static int catalog_place_open(struct server *srv, const struct manifest *m,
+			      struct catalog_place *pl, struct catalog_error *err)
+{
+	pl->root = catalog_model_root(srv, m->name);
+	pl->final = xasprintf("%s/%s", pl->root, m->version);
+	pl->tmp = xasprintf("%s/.incoming-%s-%ld", pl->root, m->version, (long)getpid());
+	if (fsio_mkdir_p(pl->root, 0755) < 0)
+		return catalog_fail(err, 500, "cannot create %s: %s", pl->root, strerror(errno));
+	catalog_remove_tree(pl->tmp); /* a crashed earlier attempt */
+	return 0;
+}
+
+/* Remove what is left of a failed registration; free the paths. */
+static void catalog_place_close(struct catalog_place *pl, bool failed)
+{
+	if (failed && pl->tmp)
+		catalog_remove_tree(pl->tmp);
+	free(pl->root);
+	free(pl->tmp);
+	free(pl->final);
+}
+
+/* Refuse a version registered already (409). */
+static int catalog_version_free(struct store *st, const struct manifest *m,
+				struct catalog_error *err)
+{
+	struct store_model existing = { 0 };
+	if (store_model_version_get(st, m->name, m->version, &existing) < 0)
+		return 0;
+	store_model_clear(&existing);
+	return catalog_fail(err, 409, "model %s version %s is registered already: raise the version "
+			    "in kaon-model.json", m->name, m->version);
+}
+
+/* pl->tmp holds the whole folder described by m: put it in place, have
+ * the owner's worker describe it, record it. */
+static int catalog_install(struct server *srv, struct store *st, const struct manifest *m,
+			   struct catalog_place *pl, const struct fsident *runner,
+			   const struct store_user *owner, bool allow_public, const char *from,
+			   struct catalog_error *err)
+{
+	if (rename(pl->tmp, pl->final) < 0)
+		return catalog_fail(err, errno == EEXIST || errno == ENOTEMPTY ? 409 : 500,
+				    "cannot put the model in place at %s: %s", pl->final,
+				    strerror(errno));
+	json_t *describe = catalog_describe(srv, runner, owner, pl->final, err);
+	if (!describe) {
+		catalog_remove_tree(pl->final);
+		return -1;
+	}
+	char *manifest_text = json_dumps(m->json, JSON_COMPACT);
+	char *describe_text = json_dumps(describe, JSON_COMPACT);
+	char *keywords = catalog_keywords(m);
+	struct store_model row = {
+		.name = (char *)m->name, .version = (char *)m->version, .title = (char *)m->title,
+		.summary = (char *)(m->summary ? m->summary : ""), .keywords = keywords,
+		.manifest = manifest_text, .describe = describe_text, .dir = pl->final,
+		.owner_id = owner->id, .owner = owner->username,
+		.public_predict = allow_public && m->public_predict,
+		.predict_enabled = json_is_true(json_object_get(describe, "has_predict")),
+		.train_enabled = json_is_true(json_object_get(describe, "has_train")),
+	};
+	int rc = store_model_put(st, &row);
+	free(manifest_text);
+	free(describe_text);
+	free(keywords);
+	json_decref(describe);
+	if (rc < 0) {
+		catalog_remove_tree(pl->final);
+		return catalog_fail(err, rc == -EEXIST ? 409 : 500, "cannot record model %s %s: %s",
+				    m->name, m->version, strerror(-rc));
+	}
+	/* Workers of the previous version serve the old code: replace them. */
+	modelpool_drain(srv, m->name);
+	log_info("models: registered %s %s for %s from %s", m->name, m->version, owner->username,
+		 from);
+	return 0;
+}
+
 int catalog_register(struct server *srv, struct store *st, const char *src_dir,
 		     const struct store_user *owner, bool allow_public, char **name,
 		     struct catalog_error *err)
 {
 	memset(err, 0, sizeof *err);
-	struct fsident reader, runner;
+	struct fsident runner;
 	struct manifest m = { 0 };
-	char *text = NULL, *root = NULL, *tmp = NULL, *final = NULL, *keywords = NULL,
-	     *manifest_text = NULL, *describe_text = NULL;
-	json_t *describe = NULL;
+	struct catalog_place pl = { 0 };
+	char *text = NULL;
 	int src_fd = -1, rc = -1;
 	if (src_dir[0] != '/')
 		return catalog_fail(err, 400, "the folder must be an absolute path on the server");
 	if (fsident_load(owner->unix_user, (uid_t)owner->uid, (gid_t)owner->gid, &runner) < 0)
 		return catalog_fail(err, 400, "%s's Unix account cannot run a model", owner->username);
-	reader = runner;
-	struct catalog_copy c = { .reader = &reader, .max_bytes = srv->cfg->max_model_mib << 20,
+	/* The folder is read with the owner's rights: an admin registers
+	 * only what the model's account may read. */
+	struct catalog_copy c = { .reader = &runner, .max_bytes = srv->cfg->max_model_mib << 20,
 				  .err = err };
 	src_fd = catalog_open_as(&c, AT_FDCWD, src_dir, O_RDONLY | O_DIRECTORY);
 	if (src_fd < 0) {
@@ -300,69 +388,157 @@ int catalog_register(struct server *srv, struct store *st, const char *src_dir,
 		free(cause);
 		goto out;
 	}
-	struct store_model existing = { 0 };
-	if (store_model_version_get(st, m.name, m.version, &existing) == 0) {
-		store_model_clear(&existing);
-		catalog_fail(err, 409, "model %s version %s is registered already: raise the version "
-			     "in kaon-model.json", m.name, m.version);
+	if (catalog_version_free(st, &m, err) < 0 || catalog_place_open(srv, &m, &pl, err) < 0 ||
+	    catalog_copy_dir(&c, src_fd, pl.tmp, ".", 0) < 0 ||
+	    catalog_install(srv, st, &m, &pl, &runner, owner, allow_public, src_dir, err) < 0)
 		goto out;
-	}
-	root = catalog_model_root(srv, m.name);
-	final = xasprintf("%s/%s", root, m.version);
-	tmp = xasprintf("%s/.incoming-%s-%ld", root, m.version, (long)getpid());
-	if (fsio_mkdir_p(root, 0755) < 0) {
-		catalog_fail(err, 500, "cannot create %s: %s", root, strerror(errno));
-		goto out;
-	}
-	catalog_remove_tree(tmp); /* a crashed earlier attempt */
-	if (catalog_copy_dir(&c, src_fd, tmp, ".", 0) < 0)
-		goto out;
-	if (rename(tmp, final) < 0) {
-		catalog_fail(err, errno == EEXIST || errno == ENOTEMPTY ? 409 : 500,
-			     "cannot put the model in place at %s: %s", final, strerror(errno));
-		goto out;
-	}
-	if (!(describe = catalog_describe(srv, &runner, owner, final, err))) {
-		catalog_remove_tree(final);
-		goto out;
-	}
-	manifest_text = json_dumps(m.json, JSON_COMPACT);
-	describe_text = json_dumps(describe, JSON_COMPACT);
-	keywords = catalog_keywords(&m);
-	struct store_model row = {
-		.name = (char *)m.name, .version = (char *)m.version, .title = (char *)m.title,
-		.summary = (char *)(m.summary ? m.summary : ""), .keywords = keywords,
-		.manifest = manifest_text, .describe = describe_text, .dir = final,
-		.owner_id = owner->id, .owner = owner->username,
-		.public_predict = allow_public && m.public_predict,
-		.predict_enabled = json_is_true(json_object_get(describe, "has_predict")),
-		.train_enabled = json_is_true(json_object_get(describe, "has_train")),
-	};
-	int src = store_model_put(st, &row);
-	if (src < 0) {
-		catalog_remove_tree(final);
-		catalog_fail(err, src == -EEXIST ? 409 : 500, "cannot record model %s %s: %s", m.name,
-			     m.version, strerror(-src));
-		goto out;
-	}
-	/* Workers of the previous version serve the old code: replace them. */
-	modelpool_drain(srv, m.name);
-	log_info("models: registered %s %s for %s from %s", m.name, m.version, owner->username, src_dir);
 	*name = xstrdup(m.name);
 	rc = 0;
 out:
-	if (rc < 0 && tmp)
-		catalog_remove_tree(tmp);
+	catalog_place_close(&pl, rc < 0);
 	if (src_fd >= 0)
 		close(src_fd);
-	json_decref(describe);
-	free(manifest_text);
-	free(describe_text);
-	free(keywords);
 	free(text);
-	free(root);
-	free(tmp);
-	free(final);
 	manifest_clear(&m);
+	return rc;
+}
+
+/* ---- a training's outputs as a new version ------------------------------ */
+
+/* The base version's manifest with its version replaced, parsed. */
+static int catalog_training_manifest(const struct store_model *base, const char *version,
+				     const struct store_training *t, struct manifest *m,
+				     struct catalog_error *err)
+{
+	json_t *j = json_loads(base->manifest, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return catalog_fail(err, 500, "model %s %s has no readable manifest", base->name,
+				    base->version);
+	}
+	char *v = version ? xstrdup(version) : xasprintf("%s+%.8s", base->version, t->uuid);
+	json_object_set_new(j, "version", json_string(v));
+	free(v);
+	char *text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	char *cause = NULL;
+	int rc = manifest_parse(text, m, &cause);
+	free(text);
+	if (rc < 0) {
+		catalog_fail(err, 422, "%s", cause);
+		free(cause);
+	}
+	return rc;
+}
+
+/* A finished training's result.json, read as the trainer from the open
+ * output folder: 0 when its status is done. */
+static int catalog_training_done(const struct catalog_copy *c, int out_fd, const char *uuid,
+				 struct catalog_error *err)
+{
+	int fd = catalog_open_as(c, out_fd, "result.json", O_RDONLY);
+	json_t *res = fd >= 0 ? json_loadfd(fd, 0, NULL) : NULL;
+	if (fd >= 0)
+		close(fd);
+	const char *status = json_string_value(json_object_get(res, "status"));
+	int rc = 0;
+	if (!status)
+		rc = catalog_fail(err, 409, "training %s has no result yet: only a finished "
+				  "training's outputs can be registered", uuid);
+	else if (strcmp(status, "done") != 0)
+		rc = catalog_fail(err, 409, "training %s ended with status '%s': only a training that "
+				  "is done can be registered", uuid, status);
+	json_decref(res);
+	return rc;
+}
+
+int catalog_register_training(struct server *srv, struct store *st, const char *uuid,
+			      const char *version, const struct store_user *owner,
+			      bool allow_public, char **name, char **version_out,
+			      struct catalog_error *err)
+{
+	memset(err, 0, sizeof *err);
+	struct store_training t = { 0 };
+	struct store_model base = { 0 };
+	struct store_user trainer = { 0 };
+	struct manifest m = { 0 };
+	struct catalog_place pl = { 0 };
+	struct fsident runner, trainer_id, daemon = { 0 };
+	char *outdir = NULL;
+	int base_fd = -1, out_fd = -1, rc = -1;
+	if (fsident_load(owner->unix_user, (uid_t)owner->uid, (gid_t)owner->gid, &runner) < 0)
+		return catalog_fail(err, 400, "%s's Unix account cannot run a model", owner->username);
+	if (store_training_get(st, uuid, &t) < 0 || t.deleted) {
+		catalog_fail(err, 404, "no training %s", uuid);
+		goto out;
+	}
+	if (store_model_version_get(st, t.model, t.version, &base) < 0) {
+		catalog_fail(err, 409, "model %s version %s, which training %s used, is no longer "
+			     "registered", t.model, t.version, uuid);
+		goto out;
+	}
+	if (store_user_get_by_id(st, t.user_id, &trainer) < 0 ||
+	    fsident_load(trainer.unix_user, (uid_t)trainer.uid, (gid_t)trainer.gid,
+			 &trainer_id) < 0) {
+		catalog_fail(err, 409, "the account that ran training %s is gone", uuid);
+		goto out;
+	}
+	if (catalog_training_manifest(&base, version, &t, &m, err) < 0 ||
+	    catalog_version_free(st, &m, err) < 0)
+		goto out;
+	/* The registered version, as the daemon owns it; then the outputs,
+	 * read with the trainer's rights, over it; then the manifest. */
+	struct catalog_copy c = { .reader = &daemon, .max_bytes = srv->cfg->max_model_mib << 20,
+				  .err = err };
+	base_fd = open(base.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (base_fd < 0) {
+		catalog_fail(err, 500, "cannot open %s: %s", base.dir, strerror(errno));
+		goto out;
+	}
+	outdir = xasprintf("%s/kaon-trainings/%s/%s", trainer.home, t.model, t.uuid);
+	c.reader = &trainer_id;
+	out_fd = catalog_open_as(&c, AT_FDCWD, outdir, O_RDONLY | O_DIRECTORY);
+	if (out_fd < 0) {
+		catalog_fail(err, 409, "cannot open training %s's output folder %s: %s", uuid, outdir,
+			     strerror(errno));
+		goto out;
+	}
+	if (catalog_training_done(&c, out_fd, uuid, err) < 0 ||
+	    catalog_place_open(srv, &m, &pl, err) < 0)
+		goto out;
+	c.reader = &daemon;
+	if (catalog_copy_dir(&c, base_fd, pl.tmp, ".", 0) < 0)
+		goto out;
+	c.reader = &trainer_id;
+	c.overlay = c.skip_manifest = true;
+	if (catalog_copy_dir(&c, out_fd, pl.tmp, ".", 0) < 0)
+		goto out;
+	char *path = xasprintf("%s/kaon-model.json", pl.tmp);
+	char *text = json_dumps(m.json, JSON_INDENT(2));
+	int wrc = fsio_write_atomic(path, text, strlen(text), 0644);
+	free(text);
+	free(path);
+	if (wrc < 0) {
+		catalog_fail(err, 500, "cannot write the manifest: %s", strerror(-wrc));
+		goto out;
+	}
+	char *from = xasprintf("training %s (%s %s)", uuid, t.model, t.version);
+	rc = catalog_install(srv, st, &m, &pl, &runner, owner, allow_public, from, err);
+	free(from);
+	if (rc == 0) {
+		*name = xstrdup(m.name);
+		*version_out = xstrdup(m.version);
+	}
+out:
+	catalog_place_close(&pl, rc < 0);
+	if (base_fd >= 0)
+		close(base_fd);
+	if (out_fd >= 0)
+		close(out_fd);
+	free(outdir);
+	manifest_clear(&m);
+	store_user_clear(&trainer);
+	store_model_clear(&base);
+	store_training_clear(&t);
 	return rc;
 }

@@ -28,8 +28,8 @@ enum {
 
 /* What a failed registration answers: an HTTP status and a message. */
 struct catalog_error {
-	int status; /* 400 bad folder, 409 version exists, 413 too large, 422 bad manifest or
-		     * the worker could not describe it, 500 */
+	int status; /* 400 bad folder, 404 no such training, 409 version exists, 413 too
+		     * large, 422 bad manifest or the worker could not describe it, 500 */
 	char *message;
 };
 
@@ -40,6 +40,18 @@ struct catalog_error {
 int catalog_register(struct server *srv, struct store *st, const char *src_dir,
 		     const struct store_user *owner, bool allow_public, char **name,
 		     struct catalog_error *err);
+/* Register the outputs of a finished training (status done) as a new
+ * version of the model it trained: that version's folder, with the
+ * training's output folder (~TRAINER/kaon-trainings/MODEL/UUID, read with
+ * the trainer's rights; its own kaon-model.json, if any, left out) laid
+ * over it, and kaon-model.json's version set to `version` (NULL:
+ * "BASE+first 8 digits of the uuid"). 0 and *name, *version_out (new
+ * strings), or -1 and *err: 404 no such training, 409 not done / version
+ * exists / base version gone, 413, 422 bad version, 500. */
+int catalog_register_training(struct server *srv, struct store *st, const char *uuid,
+			      const char *version, const struct store_user *owner,
+			      bool allow_public, char **name, char **version_out,
+			      struct catalog_error *err);
 /* [models] worker_program (DATA/libexec/kaon-model-worker), new string. */
 char *catalog_worker_program(const struct server *srv);
 /* DATA/models/NAME, new string. */

@@ -27,6 +27,7 @@
 #include "server/http.h"
 #include "server/libexec.h"
 #include "server/modelpool.h"
+#include "server/modelseed.h"
 #include "server/profiles.h"
 #include "server/proxy.h"
 #include "server/scheduler.h"
@@ -142,10 +143,16 @@ int server_run(struct config *cfg)
 		status = 1;
 		goto out;
 	}
-	if (first_start)
+	if (first_start) {
 		log_info("first start: open the address above and log in as 'admin' with the password "
 			 "in %s/initial-admin-password",
 			 cfg->data_dir);
+		if (modelseed_start(&srv, &cause) < 0) {
+			log_warn("server: %s", cause); /* the catalog stays empty: not fatal */
+			free(cause);
+			cause = NULL;
+		}
+	}
 	server_housekeeping(st);
 	for (;;) {
 		struct timespec timeout = { .tv_sec = SERVER_HOUSEKEEPING_S };
@@ -157,6 +164,7 @@ int server_run(struct config *cfg)
 		if (sig < 0 && errno == EAGAIN)
 			server_housekeeping(st);
 	}
+	modelseed_stop(&srv);
 	terminal_stop(&srv);
 	proxy_stop(&srv);
 	/* Predictions wait on workers: end them before the HTTP server waits

@@ -31,6 +31,7 @@ struct server {
 	struct terminals *terms;  /* owned by terminal.c */
 	struct sessionmon *smon;  /* owned by sessionmon.c */
 	struct modelpool *pool;   /* owned by modelpool.c */
+	struct modelseed *seed;   /* owned by modelseed.c */
 	void *http;            /* owned by http.c */
 	char *tls_material[2]; /* certificate and key PEM, owned by http.c */
 };

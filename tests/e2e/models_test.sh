@@ -10,7 +10,9 @@
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 
-start_server || { fail "server starts"; finish; }
+# Predictions over 1 MiB are refused (413) before a model sees them.
+printf '[models]\npredict_max_mb = 1\n' >"$T/kaon.ini"
+start_server --config "$T/kaon.ini" || { fail "server starts"; finish; }
 ADMIN=$(admin_token) || { fail "admin token"; finish; }
 use_token "$ADMIN"
 USER_NAME=muser$RUN_ID
@@ -96,9 +98,32 @@ curl "${CURL_OPTS[@]}" -H "Authorization: Bearer $U_TOKEN" -F "pixels=1" \
 	-o "$T/pred.json" -w '%{http_code}' "$URL/v2/models/digits/predict/" >"$T/pred.code"
 BODY=$(cat "$T/pred.json")
 check_eq "$(cat "$T/pred.code")" 422 "64 pixels expected, 1 given -> 422"
+# Six at once: the pool grows to workers.max (2) and every one is right.
+CURLS=()
+for i in 1 2 3 4 5 6; do
+	curl "${CURL_OPTS[@]}" -H "Authorization: Bearer $U_TOKEN" -F "image=@$T/digit.png;type=image/png" \
+		-o "$T/conc.$i.json" -w '%{http_code}\n' "$URL/v2/models/digits/predict/" >"$T/conc.$i.code" &
+	CURLS+=($!)
+done
+wait "${CURLS[@]}"
+check_eq "$(cat "$T"/conc.*.code | sort | uniq -c | awk '{print $1 "x" $2}')" "6x200" \
+	"six concurrent predictions by real workers -> 200"
+check_eq "$(jq -s --argjson l "$LABEL" '[.[] | select(.predictions.label == $l)] | length' "$T"/conc.*.json)" 6 \
+	"... each says $LABEL"
 api GET '/api/v1/jobs?user=all&state=running'
-check_jq '[.jobs[] | select(.kind == "worker" and .user == "admin")] | length == 1' \
-	"... one warm worker job, the model owner's"
+check_jq '[.jobs[] | select(.kind == "worker" and .user == "admin")] | length == 2' \
+	"... served by two warm worker jobs (workers.max), the model owner's"
+printf 'not a picture\n' >"$T/note.txt"
+chmod a+r "$T/note.txt"
+curl "${CURL_OPTS[@]}" -H "Authorization: Bearer $U_TOKEN" -F "image=@$T/note.txt;type=text/plain" \
+	-o "$T/pred.json" -w '%{http_code}' "$URL/v2/models/digits/predict/" >"$T/pred.code"
+check_eq "$(cat "$T/pred.code")" 415 "a file that is not a picture -> 415"
+check "... the message names the file" grep -q "note.txt" "$T/pred.json"
+head -c $((2 << 20)) /dev/zero >"$T/big.png"
+curl "${CURL_OPTS[@]}" -H "Authorization: Bearer $U_TOKEN" -F "image=@$T/big.png;type=image/png" \
+	-o "$T/pred.json" -w '%{http_code}' "$URL/v2/models/digits/predict/" >"$T/pred.code"
+check_eq "$(cat "$T/pred.code")" 413 "an upload over [models] predict_max_mb -> 413"
+check "... saying the limit" grep -q "1 MiB" "$T/pred.json"
 
 # ---- the admin's flags -------------------------------------------------------
 use_token "$ADMIN"
@@ -157,6 +182,46 @@ kcli models set digits --predict on
 cli_ok "kaon models set --predict on"
 kcli models set digits --predict maybe
 check_eq "$RC" 2 "... a bad value is a usage error"
+# ---- a training's outputs as a new version --------------------------------------
+use_token "$U_TOKEN"
+api POST '/v2/models/digits/train/?C=5&gamma=0.002&test_size=0.3'
+check_status 200 "a user trains digits through POST /v2/models/digits/train/"
+UUID=$(jq -r .uuid <<<"$BODY")
+for ((i = 0; i < 600; i++)); do
+	api GET "/v2/models/digits/train/$UUID"
+	jq -e '.status != "running"' <<<"$BODY" >/dev/null && break
+	sleep 0.1
+done
+check_jq '.status == "done" and .result.output.accuracy > 0.9' "... the training is done, accuracy over 0.9"
+use_token "$ADMIN"
+api POST /api/v1/models "{\"dir\":\"$M/digits\",\"from_training\":\"$UUID\"}"
+check_error 422 invalid "a folder and a training at once -> 422"
+api POST /api/v1/models '{"from_training":"0123456789abcdef0123456789abcdef"}'
+check_error 404 not_found "an unknown training -> 404"
+api POST /api/v1/models "{\"from_training\":\"$UUID\",\"version\":\"1.1.0\"}"
+check_error 409 conflict "a version that exists -> 409"
+api POST /api/v1/models "{\"from_training\":\"$UUID\",\"version\":\"1 1\"}"
+check_error 422 invalid "a bad version -> 422"
+kcli models add --from-training "$UUID"
+cli_ok "kaon models add --from-training registers the training's outputs"
+V=1.1.0+${UUID:0:8}
+grep -q "Registered model digits version $V" <<<"$OUT" && pass "... as version $V" || fail "... as version $V: $OUT"
+check "... its folder holds the trained weights" test -s "$DATA/models/digits/$V/digits-svc.joblib"
+check_eq "$(jq -r .version "$DATA/models/digits/$V/kaon-model.json")" "$V" "... and a manifest with the new version"
+check "... and the code of the version it trained" test -s "$DATA/models/digits/$V/digits_model/api.py"
+curl "${CURL_OPTS[@]}" -H "Authorization: Bearer $U_TOKEN" -F "image=@$T/digit.png;type=image/png" \
+	-o "$T/pred.json" -w '%{http_code}' "$URL/v2/models/digits/predict/" >"$T/pred.code"
+check_eq "$(cat "$T/pred.code")" 200 "the new version predicts"
+check "... the digit $LABEL" jq -e --argjson l "$LABEL" '.predictions.label == $l' "$T/pred.json"
+api GET '/api/v1/jobs?user=all&state=running'
+WJ=$(jq -r '[.jobs[] | select(.kind == "worker")][0].id' <<<"$BODY")
+for ((i = 0; i < 50; i++)); do # the supervisor writes the log a moment later
+	api GET "/api/v1/jobs/$WJ/log?stream=stderr"
+	grep -q "weights: digits-svc.joblib" <<<"$BODY" && break
+	sleep 0.1
+done
+check "... its worker loaded the trained weights" grep -q "weights: digits-svc.joblib" <<<"$BODY"
+
 kcli models remove digits
 cli_ok "kaon models remove"
 api GET /api/v1/models/digits
