@@ -7,7 +7,8 @@
 #   sleep: seconds to take;  gate: a path, wait until it exists (so a
 #   test decides when busy workers finish);  crash: die mid-request;
 #   accept image/png: answer with a file of `size` bytes (default 100);
-#   otherwise {"status":"OK","predictions":{"pid","job","cwd","args"}}.
+#   otherwise {"status":"OK","predictions":{"pid","job","gpus","cwd","args"}}
+#   (gpus: its CUDA_VISIBLE_DEVICES).
 import json
 import os
 import socket
@@ -38,6 +39,7 @@ def answer(req, tmpdir):
     return {"status": 200, "content_type": "application/json",
             "json": {"status": "OK", "predictions": {
                 "pid": os.getpid(), "job": os.environ.get("KAON_JOB_ID"),
+                "gpus": os.environ.get("CUDA_VISIBLE_DEVICES"),
                 "cwd": os.getcwd(), "args": args}}}
 
 

@@ -9,7 +9,9 @@
 # gives 502 and a new one serves; a timeout gives 504 and the worker is
 # replaced; a client that leaves abandons its work; a binary answer comes
 # from the worker's file, which is removed; idle workers shrink to
-# workers.min; a restarted daemon adopts the running workers.
+# workers.min; a restarted daemon adopts the running workers; a GPU
+# model's worker waits in the queue while the GPUs are taken and then
+# sees exactly the GPU the scheduler gave its job.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -40,6 +42,7 @@ cat >"$T/kaon.ini" <<INI
 threads = 32
 [node]
 oversubscribe = 16
+fake_gpus = 2
 [models]
 worker_program = $T/fake-worker
 predict_timeout_s = 8
@@ -68,6 +71,11 @@ sql "INSERT INTO models (name, version, title, summary, keywords, manifest, desc
 sql "INSERT INTO models (name, version, title, manifest, describe, dir, owner_id, owner,
 	predict_enabled, created_at, updated_at) VALUES ('off', '1', 'Off', '{}', '{}', '$MODEL_DIR',
 	$ALICE_ID, '$ALICE', 0, 0, 0)"
+GPU_MANIFEST='{"name":"gpu","version":"1","title":"GPU","runtime":{"type":"exec","command":["./serve"]},
+ "resources":{"predict":{"cpus":1,"mem_mb":64,"gpus":1}},"workers":{"min":0,"max":1,"idle_s":60}}'
+sql "INSERT INTO models (name, version, title, manifest, describe, dir, owner_id, owner,
+	created_at, updated_at) VALUES ('gpu', '1', 'GPU', '$(jq -c . <<<"$GPU_MANIFEST")', '{}',
+	'$MODEL_DIR', $ALICE_ID, '$ALICE', 0, 0)"
 start_server --config "$T/kaon.ini" || { fail "server restarts"; finish; }
 
 predict() { # predict MODEL JSON [CURL_ARGS...]
@@ -160,6 +168,37 @@ F=$(grep -l '^429$' "$T"/full.*.s | head -n 1)
 F=${F%.s}
 check "a 429 carries Retry-After" grep -qiE '^retry-after: [0-9]+' "$F.h"
 check "a 429 is a too_many_requests error" jq -e '.error.code == "too_many_requests"' "$F.b" >/dev/null
+
+# ---- a GPU model's worker is placed by the scheduler like any job ---------------------
+# Both GPUs taken by bob's job: the worker waits in the queue for one.
+api POST /api/v1/jobs '{"command":["sleep","120"],"resources":{"cpus":1,"mem_mb":64,"gpus":2,"walltime_s":300}}'
+check_status 201 "bob takes both GPUs with a job"
+HOG=$(jq -r .id <<<"$BODY")
+for ((i = 0; i < 50; i++)); do
+	[ "$(sql "SELECT state FROM jobs WHERE id = $HOG")" = running ] && break
+	sleep 0.1
+done
+curl "${CURL_OPTS[@]}" "${AUTH[@]}" --max-time 2 -H 'Content-Type: application/json' \
+	--data-binary '{"args":{}}' "$URL/api/v1/models/gpu/predict" >/dev/null 2>&1
+GPU_WORKER=$(sql "SELECT id FROM jobs WHERE kind = 'worker' AND name = 'gpu' ORDER BY id DESC LIMIT 1")
+check_eq "$(sql "SELECT state || ' ' || gpus || ' ' || reason FROM jobs WHERE id = $GPU_WORKER")" \
+	"pending 1 resources" "while the GPUs are taken, the GPU model's worker job waits for one (reason resources)"
+api POST "/api/v1/jobs/$HOG/cancel"
+check_status 200 "bob's job ends"
+predict gpu '{"args":{}}'
+check_status 200 "then the prediction is served"
+check_jq --arg j "$GPU_WORKER" '.predictions.job == $j and (.predictions.gpus | test("^[01]$"))' \
+	"... by that worker, which sees exactly one GPU in CUDA_VISIBLE_DEVICES"
+check_eq "$(sql "SELECT alloc_gpus FROM jobs WHERE id = $GPU_WORKER")" "$(jq -r .predictions.gpus <<<"$BODY")" \
+	"... the GPU the scheduler gave its job"
+use_token "$ADMIN"
+api POST "/api/v1/jobs/$GPU_WORKER/cancel"
+check_status 200 "an admin cancels the GPU worker (the pool forgets it)"
+for ((i = 0; i < 50; i++)); do
+	[ "$(sql "SELECT state FROM jobs WHERE id = $GPU_WORKER")" = cancelled ] && break
+	sleep 0.1
+done
+use_token "$BOB_TOKEN"
 
 # ---- a worker dies mid-request: 502, then a new one serves -------------------------
 BEFORE=" $(running_workers | tr '\n' ' ')"
