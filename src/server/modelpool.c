@@ -47,6 +47,7 @@
 #include "lib/fsio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "server/modelio.h"
 #include "server/modelproto.h"
 #include "server/scheduler.h"
 #include "server/server.h"
@@ -116,13 +117,6 @@ struct modelpool {
 	bool stopping;
 	int inflight;
 };
-
-static int64_t modelpool_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void modelpool_kick(struct modelpool *p)
 {
@@ -267,7 +261,7 @@ static struct modelpool_worker *modelpool_worker_add(struct modelpool_model *m, 
 	w->socket = xstrdup(socket);
 	w->state = MODELPOOL_STARTING;
 	w->fd = -1;
-	w->created_ms = modelpool_now_ms();
+	w->created_ms = modelio_now_ms();
 	w->next = m->workers;
 	m->workers = w;
 	return w;
@@ -397,7 +391,7 @@ static bool modelpool_probe(struct modelpool *p, struct modelpool_model *m,
 	if (strcmp(j.state, "pending") == 0) {
 		/* Just queued: the scheduler starts it within moments when it
 		 * fits, and a cold start is some request's wait. */
-		again = modelpool_now_ms() - w->created_ms < MODELPOOL_EAGER_MS;
+		again = modelio_now_ms() - w->created_ms < MODELPOOL_EAGER_MS;
 		goto out;
 	}
 	struct sessprobe_target t = {.socket = w->socket, .owner = &m->owner};
@@ -405,7 +399,7 @@ static bool modelpool_probe(struct modelpool *p, struct modelpool_model *m,
 	if (fd >= 0) {
 		w->fd = fd;
 		w->state = MODELPOOL_IDLE;
-		w->idle_since_ms = modelpool_now_ms();
+		w->idle_since_ms = modelio_now_ms();
 		w->ends_at = j.walltime_s > 0 && j.start_time > 0 ? j.start_time + j.walltime_s : 0;
 		log_info("modelpool: model %s: worker job %lld is ready (%lld s after its start)",
 			 m->name, (long long)w->job_id, (long long)(now - j.start_time));
@@ -457,7 +451,7 @@ static void modelpool_check_idle(struct modelpool *p, struct modelpool_model *m,
 static int modelpool_pass(struct modelpool *p)
 {
 	int wait = MODELPOOL_TICK_MS;
-	int64_t now = time(NULL), now_ms = modelpool_now_ms();
+	int64_t now = time(NULL), now_ms = modelio_now_ms();
 	for (struct modelpool_model *m = p->models; m; m = m->next) {
 		struct modelpool_worker *next;
 		for (struct modelpool_worker *w = m->workers; w; w = next) {
@@ -503,274 +497,6 @@ static void *modelpool_main(void *arg)
 			log_warn("modelpool: eventfd read failed: %s", strerror(errno));
 	}
 	return NULL;
-}
-
-/* ---- the exchange with a worker ---------------------------------------------- */
-
-enum modelpool_io {
-	MODELPOOL_IO_OK,
-	MODELPOOL_IO_BROKEN,
-	MODELPOOL_IO_TIMEOUT,
-	MODELPOOL_IO_GONE,
-	MODELPOOL_IO_STOPPING,
-	MODELPOOL_IO_TOOBIG
-};
-
-/* After poll says cancel_fd has something: 1 the client went away (or,
- * for a pipe or eventfd, the caller cancelled), 0 it only sent more
- * (a pipelined request: stop watching), -1 nothing after all. */
-static int modelpool_client_gone(int fd, short revents)
-{
-	if (revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL))
-		return 1;
-	char c;
-	ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (r == 0 || (r < 0 && errno == ENOTSOCK))
-		return 1;
-	if (r < 0)
-		return errno == EAGAIN || errno == EINTR ? -1 : 1;
-	return 0;
-}
-
-/* Wait until fd is ready for ev, watching the client, the pool's stop and
- * the deadline. */
-static enum modelpool_io modelpool_wait(struct modelpool *p, int fd, short ev, int *cancel_fd,
-					int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - modelpool_now_ms();
-		if (left <= 0)
-			return MODELPOOL_IO_TIMEOUT;
-		struct pollfd pf[3] = {{.fd = fd, .events = ev},
-				       {.fd = p->stop_fd, .events = POLLIN},
-				       {.fd = *cancel_fd, .events = POLLIN | POLLRDHUP}};
-		nfds_t n = *cancel_fd >= 0 ? 3 : 2;
-		int rc = poll(pf, n, left > INT_MAX ? INT_MAX : (int)left);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc < 0)
-			return MODELPOOL_IO_BROKEN;
-		if (pf[1].revents)
-			return MODELPOOL_IO_STOPPING;
-		if (n == 3 && pf[2].revents) {
-			int g = modelpool_client_gone(*cancel_fd, pf[2].revents);
-			if (g > 0)
-				return MODELPOOL_IO_GONE;
-			if (g == 0)
-				*cancel_fd = -1;
-		}
-		if (fd >= 0 && pf[0].revents)
-			return MODELPOOL_IO_OK;
-	}
-}
-
-static enum modelpool_io modelpool_send(struct modelpool *p, int fd, const char *buf, size_t len,
-					int *cancel_fd, int64_t deadline)
-{
-	size_t sent = 0;
-	while (sent < len) {
-		ssize_t w = send(fd, buf + sent, len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w > 0) {
-			sent += (size_t)w;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-			return MODELPOOL_IO_BROKEN;
-		enum modelpool_io io = modelpool_wait(p, fd, POLLOUT, cancel_fd, deadline);
-		if (io != MODELPOOL_IO_OK)
-			return io;
-	}
-	return MODELPOOL_IO_OK;
-}
-
-/* Read one line (its newline dropped) of at most max bytes. */
-static enum modelpool_io modelpool_recv_line(struct modelpool *p, int fd, size_t max,
-					     int *cancel_fd, int64_t deadline, char **line,
-					     size_t *len)
-{
-	size_t cap = 64 * 1024, n = 0;
-	char *buf = xmalloc(cap);
-	enum modelpool_io io = MODELPOOL_IO_OK;
-	for (;;) {
-		char *nl = n ? memchr(buf, '\n', n) : NULL;
-		if (nl) {
-			*len = (size_t)(nl - buf);
-			*nl = '\0';
-			*line = buf;
-			return MODELPOOL_IO_OK;
-		}
-		if (n > max) {
-			io = MODELPOOL_IO_TOOBIG;
-			break;
-		}
-		if (n == cap) {
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		ssize_t r = recv(fd, buf + n, cap - n, MSG_DONTWAIT);
-		if (r > 0) {
-			/* Only the new bytes can hold the newline. */
-			char *found = memchr(buf + n, '\n', (size_t)r);
-			n += (size_t)r;
-			if (found) {
-				*len = (size_t)(found - buf);
-				*found = '\0';
-				*line = buf;
-				return MODELPOOL_IO_OK;
-			}
-			continue;
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-			io = MODELPOOL_IO_BROKEN;
-			break;
-		}
-		io = modelpool_wait(p, fd, POLLIN, cancel_fd, deadline);
-		if (io != MODELPOOL_IO_OK)
-			break;
-	}
-	free(buf);
-	return io;
-}
-
-/* Whether an idle connection was closed by the worker meanwhile. */
-static bool modelpool_stale(int fd)
-{
-	struct pollfd pf = {.fd = fd, .events = POLLIN | POLLRDHUP};
-	return poll(&pf, 1, 0) > 0;
-}
-
-/* One request on w's connection (connecting when it has none, and once
- * more when a kept connection proves broken before the worker can have
- * read anything). */
-static enum modelpool_io modelpool_exchange(struct modelpool *p, struct modelpool_model *m,
-					    struct modelpool_worker *w, const char *req,
-					    size_t reqlen, int *cancel_fd, int64_t deadline,
-					    size_t max, char **line, size_t *len, char **why)
-{
-	if (!m->have_owner) {
-		*why = xstrdup("its owner's account cannot be had");
-		return MODELPOOL_IO_BROKEN;
-	}
-	if (w->fd >= 0 && modelpool_stale(w->fd)) {
-		close(w->fd);
-		w->fd = -1;
-	}
-	for (int attempt = 0;; attempt++) {
-		bool fresh = w->fd < 0;
-		if (fresh) {
-			struct sessprobe_target t = {.socket = w->socket, .owner = &m->owner};
-			w->fd = sessprobe_connect(&t);
-			if (w->fd < 0) {
-				*why = xasprintf("cannot connect to worker job %lld: %s",
-						 (long long)w->job_id, strerror(-w->fd));
-				w->fd = -1;
-				return MODELPOOL_IO_BROKEN;
-			}
-		}
-		enum modelpool_io io = modelpool_send(p, w->fd, req, reqlen, cancel_fd, deadline);
-		if (io == MODELPOOL_IO_BROKEN && !fresh && attempt == 0) {
-			close(w->fd);
-			w->fd = -1;
-			continue;
-		}
-		if (io == MODELPOOL_IO_OK)
-			io = modelpool_recv_line(p, w->fd, max, cancel_fd, deadline, line, len);
-		if (io == MODELPOOL_IO_BROKEN)
-			*why =
-			    xasprintf("worker job %lld closed the connection before answering (it "
-				      "may have crashed: kaon logs %lld --stderr)",
-				      (long long)w->job_id, (long long)w->job_id);
-		return io;
-	}
-}
-
-/* A binary answer: the file the worker wrote, read as the model's owner
- * (the worker names the path: as root, a link there could reach any
- * file), then removed. 0, -EFBIG over max, or -errno. */
-static int modelpool_read_file(const struct modelpool_model *m, const char *path, size_t max,
-			       char **body, size_t *len)
-{
-	int rc = fsident_enter(&m->owner);
-	if (rc < 0)
-		return rc;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0)
-		rc = -errno;
-	else if (fstat(fd, &st) < 0)
-		rc = -errno;
-	else if (!S_ISREG(st.st_mode))
-		rc = -EINVAL;
-	else if ((uint64_t)st.st_size > max)
-		rc = -EFBIG;
-	if (rc == 0) {
-		char *buf = xmalloc((size_t)st.st_size + 1);
-		size_t n = 0;
-		while (rc == 0 && n < (size_t)st.st_size) {
-			ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-			if (r > 0)
-				n += (size_t)r;
-			else if (r == 0)
-				break; /* shrank meanwhile: what is there */
-			else if (errno != EINTR)
-				rc = -errno;
-		}
-		if (rc == 0) {
-			*body = buf;
-			*len = n;
-		} else {
-			free(buf);
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	if (unlink(path) < 0 && errno != ENOENT)
-		log_warn("modelpool: model %s: cannot remove the answer file %s: %s", m->name, path,
-			 strerror(errno));
-	fsident_leave(&m->owner);
-	return rc;
-}
-
-/* Turn the worker's answer line into the response. */
-static void modelpool_answer(const struct modelpool_model *m, const struct modelpool_worker *w,
-			     const char *line, size_t len, size_t max,
-			     struct modelpool_response *out)
-{
-	struct modelproto_answer a;
-	char *why = NULL;
-	if (modelproto_answer_parse(line, len, &a, &why) < 0) {
-		log_warn("modelpool: model %s: worker job %lld: %s", m->name, (long long)w->job_id,
-			 why);
-		modelpool_fill_error(out, 502, "model %s: %s", m->name, why);
-		free(why);
-		return;
-	}
-	if (a.path) {
-		char *body = NULL;
-		size_t blen = 0;
-		int rc = modelpool_read_file(m, a.path, max, &body, &blen);
-		if (rc == -EFBIG)
-			modelpool_fill_error(out, 502, "model %s answered more than %zu MiB",
-					     m->name, max >> 20);
-		else if (rc < 0)
-			modelpool_fill_error(out, 502, "model %s: cannot read its answer file: %s",
-					     m->name, strerror(-rc));
-		if (rc < 0) {
-			modelproto_answer_clear(&a);
-			return;
-		}
-		a.body = body;
-		a.len = blen;
-	}
-	out->status = a.status;
-	out->content_type = a.content_type;
-	out->body = a.body;
-	out->len = a.len;
-	free(a.path);
 }
 
 /* ---- predict ------------------------------------------------------------------ */
@@ -826,13 +552,13 @@ static struct modelpool_worker *modelpool_pick(struct modelpool_model *m)
 /* Sleep on the model's condition for one slice (or up to the deadline). */
 static void modelpool_sleep(struct modelpool *p, struct modelpool_model *m, int64_t deadline)
 {
-	int64_t until = modelpool_now_ms() + MODELPOOL_WAIT_SLICE_MS;
+	int64_t until = modelio_now_ms() + MODELPOOL_WAIT_SLICE_MS;
 	if (until > deadline)
 		until = deadline;
 	/* The condition uses the default (realtime) clock. */
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t left = until - modelpool_now_ms();
+	int64_t left = until - modelio_now_ms();
 	if (left < 0)
 		left = 0;
 	ts.tv_sec += left / 1000;
@@ -901,7 +627,7 @@ static struct modelpool_worker *modelpool_acquire(struct modelpool *p, struct mo
 			}
 			continue;
 		}
-		if (modelpool_now_ms() >= deadline) {
+		if (modelio_now_ms() >= deadline) {
 			modelpool_fill_error(out, 504,
 					     "model %s: no worker was free within %d ms (%d "
 					     "requests waiting, %d workers starting)",
@@ -910,7 +636,7 @@ static struct modelpool_worker *modelpool_acquire(struct modelpool *p, struct mo
 		}
 		if (*cancel_fd >= 0) {
 			struct pollfd pf = {.fd = *cancel_fd, .events = POLLIN | POLLRDHUP};
-			int g = poll(&pf, 1, 0) > 0 ? modelpool_client_gone(*cancel_fd, pf.revents)
+			int g = poll(&pf, 1, 0) > 0 ? modelio_client_gone(*cancel_fd, pf.revents)
 						    : -1;
 			if (g > 0) {
 				modelpool_fill_error(out, 499, "the client went away");
@@ -940,7 +666,7 @@ int modelpool_predict(struct server *srv, const struct modelpool_request *rq,
 	const struct config *cfg = srv->cfg;
 	int timeout_ms =
 	    rq->timeout_ms > 0 ? rq->timeout_ms : (int)(cfg->models_predict_timeout_s * 1000);
-	int64_t start = modelpool_now_ms(), deadline = start + timeout_ms;
+	int64_t start = modelio_now_ms(), deadline = start + timeout_ms;
 	size_t max = (size_t)cfg->models_max_response_mib << 20;
 	int cancel_fd = rq->cancel_fd;
 
@@ -966,56 +692,69 @@ int modelpool_predict(struct server *srv, const struct modelpool_request *rq,
 	struct modelpool_worker *w = modelpool_acquire(p, m, &cancel_fd, deadline, timeout_ms, out);
 	pthread_mutex_unlock(&p->lock);
 
-	enum modelpool_io io = MODELPOOL_IO_STOPPING;
+	enum modelio_result io = MODELIO_STOPPING;
 	char *line = NULL, *why = NULL;
 	size_t len = 0;
 	if (w) {
 		size_t reqlen;
 		char *req = modelproto_request_line(rq->args, rq->files, rq->accept, &reqlen);
-		io = modelpool_exchange(p, m, w, req, reqlen, &cancel_fd, deadline,
-					max + MODELPOOL_LINE_SLACK, &line, &len, &why);
+		struct modelio_worker mw = { .socket = w->socket,
+					     .owner = m->have_owner ? &m->owner : NULL,
+					     .job_id = w->job_id,
+					     .fd = &w->fd };
+		struct modelio_call call = { .req = req,
+					     .reqlen = reqlen,
+					     .stop_fd = p->stop_fd,
+					     .cancel_fd = &cancel_fd,
+					     .deadline_ms = deadline,
+					     .max = max + MODELPOOL_LINE_SLACK };
+		io = modelio_exchange(&mw, &call, &line, &len, &why);
 		free(req);
-		if (io == MODELPOOL_IO_OK)
-			modelpool_answer(m, w, line, len, max, out);
-		else if (io == MODELPOOL_IO_BROKEN)
+		if (io == MODELIO_OK) {
+			if (modelio_answer(&mw, line, len, max, out, &why) < 0) {
+				log_warn("modelpool: model %s: worker job %lld: %s", m->name,
+					 (long long)w->job_id, why);
+				modelpool_fill_error(out, 502, "model %s: %s", m->name, why);
+			}
+		} else if (io == MODELIO_BROKEN)
 			modelpool_fill_error(out, 502, "model %s: %s", m->name, why);
-		else if (io == MODELPOOL_IO_TIMEOUT)
+		else if (io == MODELIO_TIMEOUT)
 			modelpool_fill_error(out, 504, "model %s did not answer within %d ms",
 					     m->name, timeout_ms);
-		else if (io == MODELPOOL_IO_GONE)
+		else if (io == MODELIO_GONE)
 			modelpool_fill_error(out, 499, "the client went away");
-		else if (io == MODELPOOL_IO_STOPPING)
+		else if (io == MODELIO_STOPPING)
 			modelpool_fill_error(out, 503, "the server is shutting down");
 		else
 			modelpool_fill_error(out, 502, "model %s answered more than %d MiB",
 					     m->name, (int)cfg->models_max_response_mib);
-		if (io != MODELPOOL_IO_OK && io != MODELPOOL_IO_STOPPING)
+		if (io != MODELIO_OK && io != MODELIO_STOPPING)
 			log_warn("modelpool: model %s: worker job %lld: %d after %lld ms%s%s",
 				 m->name, (long long)w->job_id, out->status,
-				 (long long)(modelpool_now_ms() - start), why ? ": " : "",
+				 (long long)(modelio_now_ms() - start), why ? ": " : "",
 				 why ? why : "");
 	}
 
 	pthread_mutex_lock(&p->lock);
 	if (w) {
-		int64_t ms = modelpool_now_ms() - start;
-		if (io == MODELPOOL_IO_OK) {
+		int64_t ms = modelio_now_ms() - start;
+		if (io == MODELIO_OK) {
 			m->avg_ms = m->avg_ms ? (m->avg_ms * 7 + ms) / 8 : ms;
 			w->state = MODELPOOL_IDLE;
-			w->idle_since_ms = modelpool_now_ms();
+			w->idle_since_ms = modelio_now_ms();
 			if (w->retire || m->drained)
 				modelpool_worker_forget(p, m, w, true, "retired");
 			else
 				pthread_cond_broadcast(&m->cond);
-		} else if (io == MODELPOOL_IO_STOPPING) {
+		} else if (io == MODELIO_STOPPING) {
 			/* Its job goes on; the next daemon adopts it. */
 			w->state = MODELPOOL_IDLE;
 		} else {
 			/* Timed out or abandoned: the worker may still be busy
 			 * with it, and broken ones are of no use: recycle. */
 			modelpool_worker_forget(p, m, w, true,
-						io == MODELPOOL_IO_TIMEOUT ? "timed out"
-						: io == MODELPOOL_IO_GONE  ? "its client went away"
+						io == MODELIO_TIMEOUT ? "timed out"
+						: io == MODELIO_GONE  ? "its client went away"
 									   : "broken");
 		}
 	}

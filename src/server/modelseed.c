@@ -66,7 +66,7 @@ static void *modelseed_main(void *arg)
 	struct modelseed *ms = arg;
 	struct server *srv = ms->srv;
 	struct store *st = NULL;
-	struct store_user admin = { 0 };
+	struct store_user admin = {0};
 	char *cause = NULL;
 	char *db = xasprintf("%s/kaon.db", srv->cfg->data_dir);
 	if (store_open(db, &st, &cause) < 0) {
