@@ -8,8 +8,8 @@
  * starts listening or goes away, and whenever the queue's head changes.
  *
  * A busy worker belongs to the request using it: only that thread touches
- * its connection (the socket I/O happens unlocked, in the caller's
- * thread, polling the worker, the client and the deadline), and only that
+ * its connection (the socket I/O, server/modelio.c, happens unlocked, in
+ * the caller's thread, polling the worker, the client and the deadline), and only that
  * thread frees it. Others (drain, housekeeping) may only mark it to
  * retire once its request is done.
  *
@@ -35,7 +35,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
