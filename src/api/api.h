@@ -83,6 +83,7 @@ void api_models_thumbnail(struct http_req *req, struct http_resp *resp);
 void api_models_register(struct http_req *req, struct http_resp *resp);
 void api_models_update(struct http_req *req, struct http_resp *resp);
 void api_models_delete(struct http_req *req, struct http_resp *resp);
+void api_models_trainings(struct http_req *req, struct http_resp *resp);
 void api_profiles_list(struct http_req *req, struct http_resp *resp);
 void api_profiles_create(struct http_req *req, struct http_resp *resp);
 void api_profiles_put(struct http_req *req, struct http_resp *resp);

@@ -48,6 +48,13 @@ void deepaas_predict(struct http_req *req, struct http_resp *resp);
 void deepaas_trainings(struct http_req *req, struct http_resp *resp);
 void deepaas_training(struct http_req *req, struct http_resp *resp);
 
+/* A training's record as GET .../train/UUID shows it (deepaas_train.c),
+ * for kaon's own API (api/models.c: the trainings of a model with their
+ * job ids, which the web page follows). */
+struct store;
+struct store_training;
+json_t *deepaas_training_json(struct store *st, const struct store_training *t);
+
 /* ---- shared by the handlers (deepaas.c) ---- */
 enum deepaas_need {
 	DEEPAAS_READ,    /* metadata: anonymous when the model is public */

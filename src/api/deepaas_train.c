@@ -215,6 +215,11 @@ static json_t *deepaas_record(struct store *st, const struct store_training *t, 
 	return r;
 }
 
+json_t *deepaas_training_json(struct store *st, const struct store_training *t)
+{
+	return deepaas_record(st, t, false);
+}
+
 /* ---- POST .../train/ ------------------------------------------------------- */
 
 static void deepaas_uuid(char out[33])

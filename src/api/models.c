@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/deepaas.h"
 #include "api/fields.h"
 #include "lib/xalloc.h"
 #include "server/catalog.h"
@@ -74,7 +75,7 @@ static json_t *api_model_json(const struct store_model *m, bool full)
 		json_object_set(o, "resources", json_object_get(manifest, "resources"));
 		json_object_set(o, "workers", json_object_get(manifest, "workers"));
 		static const char *const from_worker[] = { "metadata", "predict_args", "train_args",
-							   "accept" };
+							   "accept", "has_predict", "has_train" };
 		for (size_t i = 0; i < sizeof from_worker / sizeof from_worker[0]; i++) {
 			json_t *v = json_object_get(describe, from_worker[i]);
 			json_object_set(o, from_worker[i], v ? v : json_null());
@@ -313,4 +314,37 @@ void api_models_delete(struct http_req *req, struct http_resp *resp)
 		http_resp_errno(resp, rc, "model '%s'", req->params[0]);
 	else
 		http_resp_empty(resp, 204);
+}
+
+/* The trainings of a model, each DEEPaaS's record (GET .../train/UUID)
+ * plus what kaon knows besides: the job that runs it (its live log is the
+ * job's), who started it and on which version. Whose: as in the DEEPaaS
+ * list, the caller's own, an admin's everyone's; and, unlike there, also
+ * while an admin has training turned off, so that past trainings stay in
+ * view. */
+void api_models_trainings(struct http_req *req, struct http_resp *resp)
+{
+	struct store_model m = { 0 };
+	if (api_models_load(req, resp, &m) < 0)
+		return;
+	struct store_training *ts = NULL;
+	size_t n = 0;
+	int rc = store_trainings_list(req->store, m.name, req->who.admin ? -1 : req->who.user_id,
+				      &ts, &n);
+	if (rc < 0) {
+		http_resp_errno(resp, rc, "trainings of '%s'", m.name);
+		store_model_clear(&m);
+		return;
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *r = deepaas_training_json(req->store, &ts[i]);
+		json_object_set_new(r, "job_id", json_integer(ts[i].job_id));
+		json_object_set_new(r, "user", json_string(ts[i].username ? ts[i].username : ""));
+		json_object_set_new(r, "version", json_string(ts[i].version ? ts[i].version : ""));
+		json_array_append_new(arr, r);
+	}
+	store_trainings_free(ts, n);
+	store_model_clear(&m);
+	http_resp_json(resp, 200, json_pack("{s:o}", "trainings", arr));
 }

@@ -63,6 +63,7 @@ const struct route routes[] = {
 	{ "PATCH", "/api/v1/models/{name}", api_models_update, ROUTE_ADMIN, 0 },
 	{ "DELETE", "/api/v1/models/{name}", api_models_delete, ROUTE_ADMIN, 0 },
 	{ "GET", "/api/v1/models/{name}/thumbnail", api_models_thumbnail, ROUTE_USER, 0 },
+	{ "GET", "/api/v1/models/{name}/trainings", api_models_trainings, ROUTE_USER, 0 },
 	{ "GET", "/api/v1/profiles", api_profiles_list, ROUTE_USER, 0 },
 	{ "POST", "/api/v1/profiles", api_profiles_create, ROUTE_ADMIN, 0 },
 	{ "PUT", "/api/v1/profiles/{name}", api_profiles_put, ROUTE_ADMIN, 0 },

@@ -39,15 +39,16 @@ export async function browserStop() {
 	browser = null;
 }
 
-// The API answering 4xx is expected (no session yet, a wrong password);
-// chromium still logs each one as "Failed to load resource".
+// The API answering 4xx is expected (no session yet, a wrong password; a
+// model's 422 for bad arguments on the DEEPaaS API under /v2/); chromium
+// still logs each one as "Failed to load resource".
 function expectedConsoleError(msg) {
 	const loc = msg.location();
 	if (!loc || !loc.url) return false;
 	const u = new URL(loc.url);
 	return (
 		u.origin === new URL(BASE).origin &&
-		u.pathname.startsWith('/api/v1/') &&
+		(u.pathname.startsWith('/api/v1/') || u.pathname.startsWith('/v2/')) &&
 		/Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())
 	);
 }

@@ -319,6 +319,29 @@ use_token "$ADMIN"
 api GET /v2/models/demo/train/
 check_jq 'length == 5' "an admin sees everyone's"
 
+# kaon's own list of a model's trainings: the records plus their jobs (the
+# web page follows a training's log through its job).
+api GET /api/v1/models/demo/trainings
+check_status 200 "an admin lists a model's trainings through /api/v1"
+check_jq '.trainings | length == 5' "... everyone's"
+use_token "$ALICE_TOKEN"
+api GET /api/v1/models/demo/trainings
+check_status 200 "a user lists a model's trainings through /api/v1"
+check_schema ModelTrainingList . "... a ModelTrainingList"
+check_jq '(.trainings | length == 5) and all(.trainings[]; .user == "'"$ALICE"'" and .version == "1.0.0")' \
+	"... her five, each with who started it and the model version"
+check_jq '.trainings[] | select(.uuid == "'"$T1"'") | .status == "done" and .result.output.epochs == 2' \
+	"... each the record DEEPaaS's GET shows"
+T1_JOB=$(jq -r '.trainings[] | select(.uuid == "'"$T1"'") | .job_id' <<<"$BODY")
+api GET "/api/v1/jobs/$T1_JOB"
+check_jq '.kind == "training" and .state == "completed" and .user == "'"$ALICE"'"' \
+	"... and the id of the job of kind training that ran it"
+api GET /api/v1/models/nosuch/trainings
+check_error 404 not_found "the trainings of an unknown model -> 404"
+use_token "$BOB_TOKEN"
+api GET /api/v1/models/demo/trainings
+check_jq '.trainings == []' "another user sees none of them there either"
+
 use_token "$ALICE_TOKEN"
 api POST '/v2/models/off/train/?mode=fast'
 check_status 402 "POST train/ on a model with training disabled -> 402"

@@ -18,6 +18,7 @@ import { JobsPage } from './pages/jobs.jsx';
 import { ClusterPage } from './pages/cluster.jsx';
 import { SessionsPage } from './pages/sessions.jsx';
 import { CalendarPage } from './pages/calendar.jsx';
+import { ModelsPage } from './pages/models.jsx';
 
 const PAGES = [
 	{ path: '/', page: HomePage },
@@ -35,6 +36,8 @@ const PAGES = [
 	{ path: '/sessions', page: SessionsPage, prefix: true },
 	// #/calendar?r=ID: that reservation's details.
 	{ path: '/calendar', page: CalendarPage },
+	// #/models/NAME, #/models/NAME/try, #/models/NAME/train?t=UUID.
+	{ path: '/models', page: ModelsPage, prefix: true },
 ];
 
 export function App() {

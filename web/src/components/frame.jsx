@@ -111,6 +111,7 @@ export const NAV = [
 	{ path: '/files', label: 'Files', also: ['/datasets', '/edit'] },
 	{ path: '/jobs', label: 'Jobs' },
 	{ path: '/sessions', label: 'Sessions' },
+	{ path: '/models', label: 'Models' },
 	{ path: '/calendar', label: 'Calendar' },
 	{ path: '/cluster', label: 'Cluster' },
 	{ path: '/terminal', label: 'Terminal' },
