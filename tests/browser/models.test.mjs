@@ -337,6 +337,22 @@ test('Train: a training started from the form reaches done with its live log', {
 	assert.equal(rec.status, 'done');
 	assert.equal(rec.args.test_size, 0.3);
 
+	// Only an admin may make it a new version of the model.
+	assert.equal(await page.locator('[data-testid="training-register"]').count(), 0);
+	const adm = await loggedIn('admin', ADMIN_PASSWORD);
+	await adm.page.goto(`/#/models/digits/train?t=${uuid}`);
+	await adm.page.locator('[data-testid="training-register"]').waitFor();
+	await adm.page.fill('[data-testid="register-version"]', 'bad version');
+	await adm.page.click('[data-testid="register-submit"]');
+	await adm.page.locator('[data-testid="register-error"]').waitFor();
+	assert.match(await adm.page.locator('[data-testid="register-error"]').textContent(), /version/);
+	await adm.page.fill('[data-testid="register-version"]', '1.0.1');
+	await adm.page.click('[data-testid="register-submit"]');
+	await adm.page.locator('[data-testid="training-registered"][data-version="1.0.1"]').waitFor({ timeout: MODEL_MS });
+	await adm.context.close();
+	const cur = await apiAs(admin, 'GET', '/models/digits');
+	assert.equal((await cur.json()).version, '1.0.1');
+
 	// Remove it: DELETE, and it leaves the list.
 	await page.locator(`[data-testid="training-row"][data-uuid="${uuid}"] button`, { hasText: 'Remove' }).click();
 	await page.click('[data-testid="training-delete"] [data-testid="confirm"]');

@@ -716,6 +716,51 @@ function JobWhere({ job, ahead }) {
 	);
 }
 
+// An admin makes a done training's outputs a new version of the model
+// (POST /api/v1/models {from_training}, as kaon models add --from-training).
+function RegisterVersion({ m, t }) {
+	const [version, setVersion] = useState('');
+	const [busy, setBusy] = useState(false);
+	const [error, setError] = useState(null);
+	const [done, setDone] = useState(null);
+	async function submit(e) {
+		e.preventDefault();
+		setBusy(true);
+		setError(null);
+		try {
+			const body = { from_training: t.uuid };
+			if (version.trim()) body.version = version.trim();
+			setDone(await apiPost('/models', body));
+		} catch (err) {
+			setError(err);
+		} finally {
+			setBusy(false);
+		}
+	}
+	if (done)
+		return (
+			<p class="hint" data-testid="training-registered" data-version={done.version}>
+				Registered as version <span class="mono">{done.version}</span> of <a href={'#/models/' + enc(m.name)}>{m.name}</a>: new predictions use it.
+			</p>
+		);
+	return (
+		<form class="register-version" onSubmit={submit} data-testid="training-register">
+			<h3 class="training-sub">A new version from this training</h3>
+			<p class="hint">
+				The folder of version {t.version} with what the training wrote laid over it becomes a new version of the model (<span class="mono">kaon models add --from-training {t.uuid.slice(0, 8)}…</span>).
+			</p>
+			<label>
+				Version{' '}
+				<input type="text" value={version} maxLength={32} placeholder={`${t.version}+${t.uuid.slice(0, 8)}`} onInput={(e) => setVersion(e.currentTarget.value)} data-testid="register-version" />
+			</label>{' '}
+			<button type="submit" class="btn btn-small" disabled={busy} data-testid="register-submit">
+				Register
+			</button>
+			<ErrorBanner error={error} testid="register-error" />
+		</form>
+	);
+}
+
 function TrainingDetail({ m, t, me, onDelete }) {
 	// The DEEPaaS status says running for a queued training too; its job
 	// says which.
@@ -778,6 +823,7 @@ function TrainingDetail({ m, t, me, onDelete }) {
 					</pre>
 				</>
 			)}
+			{me.admin && t.status === 'done' && <RegisterVersion key={t.uuid} m={m} t={t} />}
 			<h3 class="training-sub">Log</h3>
 			<JobLog jobId={t.job_id} height="18rem" testid="training-log" />
 			{t.user === me.username ? (
