@@ -127,6 +127,7 @@ bench: deps build/kaon build/tools/wsclient build/tools/httplat
 	bench/files
 	bench/terminal
 	bench/sessions
+	bench/models
 
 format:
 	clang-format -i $(SRCS) $(TEST_SRCS) tests/harness.c tests/harness.h tests/fuzz/*.c tools/*.c $(wildcard src/*/*.h)

@@ -3,10 +3,12 @@
  * proxy's benchmark (wrk measures throughput under load and speaks no
  * unix sockets).
  *
- *   httplat [-n N] [-w WARMUP] [-H 'Name: value']... URL
+ *   httplat [-n N] [-w WARMUP] [-X METHOD] [-d BODY] [-H 'Name: value']... URL
  *
  * URL is http://HOST:PORT/PATH or unix:/SOCKET/PATH:/PATH (a unix socket,
- * then the request path after the colon). N GET requests (default 2000,
+ * then the request path after the colon). N requests (GET unless -X names
+ * another method; -d gives a body, sent with its Content-Length, for the
+ * models' benchmark's predictions) (default 2000,
  * after WARMUP, default 200) go one after the other on one keep-alive
  * connection (a new one when the server closes it); each is timed from
  * the first byte written to the last byte of the answer read. Prints
@@ -36,7 +38,7 @@ struct hl {
 	char host[256];
 	int port;
 	char path[2048];
-	char req[16384];
+	char req[65536];
 	size_t req_len;
 	int fd;
 	char buf[1 << 16];
@@ -185,25 +187,39 @@ int main(int argc, char **argv)
 	static struct hl h;
 	long n = 2000, warm = 200;
 	const char *headers[32];
+	const char *method = "GET", *body = NULL;
 	int nh = 0, opt;
-	while ((opt = getopt(argc, argv, "n:w:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:H:X:d:")) != -1) {
 		if (opt == 'n')
 			n = strtol(optarg, NULL, 10);
 		else if (opt == 'w')
 			warm = strtol(optarg, NULL, 10);
 		else if (opt == 'H' && nh < 32)
 			headers[nh++] = optarg;
+		else if (opt == 'X')
+			method = optarg;
+		else if (opt == 'd')
+			body = optarg;
 		else
 			goto usage;
 	}
 	if (optind != argc - 1 || n <= 0 || warm < 0 || hl_parse_url(&h, argv[optind]) < 0)
 		goto usage;
-	int len = snprintf(h.req, sizeof h.req, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n", h.path,
-			   h.host, h.port);
-	for (int i = 0; i < nh; i++)
-		len += snprintf(h.req + len, sizeof h.req - (size_t)len, "%s\r\n", headers[i]);
-	len += snprintf(h.req + len, sizeof h.req - (size_t)len, "\r\n");
-	h.req_len = (size_t)len;
+	size_t len = (size_t)snprintf(h.req, sizeof h.req, "%s %s HTTP/1.1\r\nHost: %s:%d\r\n",
+				      method, h.path, h.host, h.port);
+	for (int i = 0; i < nh && len < sizeof h.req; i++)
+		len += (size_t)snprintf(h.req + len, sizeof h.req - len, "%s\r\n", headers[i]);
+	if (body && len < sizeof h.req)
+		len += (size_t)snprintf(h.req + len, sizeof h.req - len,
+					"Content-Length: %zu\r\n", strlen(body));
+	if (len < sizeof h.req)
+		len += (size_t)snprintf(h.req + len, sizeof h.req - len, "\r\n%s",
+					body ? body : "");
+	if (len >= sizeof h.req) {
+		fprintf(stderr, "httplat: the request is over %zu bytes\n", sizeof h.req);
+		return 2;
+	}
+	h.req_len = len;
 	if (hl_connect(&h) < 0) {
 		fprintf(stderr, "httplat: cannot connect to %s: %s\n", argv[optind],
 			strerror(errno));
@@ -242,7 +258,8 @@ int main(int argc, char **argv)
 	close(h.fd);
 	return 0;
 usage:
-	fprintf(stderr, "usage: httplat [-n N] [-w WARMUP] [-H 'Name: value']... "
+	fprintf(stderr, "usage: httplat [-n N] [-w WARMUP] [-X METHOD] [-d BODY] "
+			"[-H 'Name: value']... "
 			"(http://HOST:PORT/PATH | unix:/SOCKET:/PATH)\n");
 	return 2;
 }
