@@ -116,7 +116,10 @@ int exec_local_begin(const struct exec_job *job, struct exec_start **s, char **c
 int exec_local_finish(struct exec_start *s, char **cause);
 /* Read the job directory (and check the supervisor is alive). */
 int exec_local_status(const char *dir, struct exec_status *out);
-/* Ask the job's supervisor to end the job (SIGTERM, grace, SIGKILL). */
+/* Ask the job's supervisor to end the job (SIGTERM, grace, SIGKILL). A
+ * job whose supervisor is not up yet is cancelled as soon as it is (a
+ * mark, DIR/cancel, that it looks for). 0, or -ESRCH when the job ended,
+ * was lost, or DIR does not exist. */
 int exec_local_cancel(const char *dir);
 /* Change the wall time of a running job to walltime_s seconds from its
  * start (0: none; at most EXEC_WALLTIME_MAX_S): DIR/walltime is replaced

@@ -370,14 +370,48 @@ int exec_local_status(const char *dir, struct exec_status *out)
 	return 0;
 }
 
+static bool local_exists(const char *dir, const char *name)
+{
+	char *path = local_path(dir, name);
+	struct stat st;
+	bool yes = lstat(path, &st) == 0;
+	free(path);
+	return yes;
+}
+
+static int local_signal_cancel(pid_t pid)
+{
+	return kill(pid, SIGUSR1) < 0 ? -errno : 0;
+}
+
 int exec_local_cancel(const char *dir)
 {
+	/* First a mark, DIR/cancel, which the supervisor looks for once it
+	 * has written DIR/supervisor: a cancel that comes after the job was
+	 * recorded as started but before its supervisor can be found is then
+	 * not lost (the job would run on, and a model worker the pool has
+	 * already forgotten would be left behind). Never through a link the
+	 * job's user planted; one that exists already is as good. */
+	char *mark = local_path(dir, "cancel");
+	int fd = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	bool marked = fd >= 0 || errno == EEXIST;
+	if (fd >= 0)
+		close(fd);
+	free(mark);
 	pid_t pid = local_supervisor(dir);
-	if (pid <= 0)
+	if (pid > 0)
+		return local_signal_cancel(pid);
+	/* No supervisor: the job ended (its status is written), or it was
+	 * lost (DIR/supervisor names no live supervisor; unless it just
+	 * appeared, look once more), or it is not up yet (neither), when the
+	 * mark does the cancel. */
+	if (local_exists(dir, "status"))
 		return -ESRCH;
-	if (kill(pid, SIGUSR1) < 0)
-		return -errno;
-	return 0;
+	if (local_exists(dir, "supervisor")) {
+		pid = local_supervisor(dir);
+		return pid > 0 ? local_signal_cancel(pid) : -ESRCH;
+	}
+	return marked ? 0 : -ESRCH;
 }
 
 /* Replace DIR/walltime with text: temp file, fsync, rename, fsync of the

@@ -837,7 +837,11 @@ int scheduler_cancel(struct server *srv, struct store *st, int64_t job_id)
 		if (rc == -ENOENT) /* started meanwhile: cancel it running */
 			return scheduler_cancel(srv, st, job_id);
 	} else if (strcmp(state, "running") == 0) {
+		/* Recorded as running, its directory may not be made yet: make
+		 * it, so the cancel's mark has a place (jobenv_prepare takes it
+		 * as it finds it). */
 		char *dir = scheduler_job_dir(srv, job_id);
+		(void)fsio_mkdir_p(dir, 0700);
 		rc = exec_local_cancel(dir);
 		free(dir);
 	} else {

@@ -769,6 +769,25 @@ TEST(exec_lost_when_the_supervisor_is_killed)
 	free(sup), free(dir);
 }
 
+TEST(exec_cancel_before_the_supervisor_is_up)
+{
+	/* The daemon records a start before the supervisor exists; a cancel
+	 * in between finds no supervisor to signal and leaves a mark. */
+	exec_test_init(NULL);
+	char *dir = exec_test_dir("job");
+	CHECK_INT(exec_local_cancel(dir), 0);
+	char *argv[] = { "sleep", "30", NULL };
+	struct exec_job job = exec_test_job(43, dir, argv);
+	exec_test_start(&job);
+	struct exec_status st;
+	exec_test_wait(dir, &st, 5000);
+	CHECK_INT(st.state, EXEC_ENDED);
+	CHECK(st.cancelled && !st.timeout);
+	CHECK_INT(st.signal, SIGTERM);
+	CHECK_INT(exec_local_cancel(dir), -ESRCH); /* ended: nothing to cancel */
+	free(dir);
+}
+
 TEST(exec_cancel_ignores_a_forged_supervisor_file)
 {
 	exec_test_init(NULL);
