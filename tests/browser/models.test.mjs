@@ -363,6 +363,29 @@ test('Train: a training started from the form reaches done with its live log', {
 	await context.close();
 });
 
+test('a public model can be tried without an account; a private one cannot', { timeout: MODEL_MS + 30000 }, async () => {
+	const r = await apiAs(admin, 'PATCH', '/models/digits', { public: true });
+	assert.equal(r.status, 200);
+	await r.body?.cancel();
+	const { context, page } = await pageNew();
+	await page.goto('/#/try/digits');
+	await page.locator('[data-testid="public-title"]').waitFor();
+	assert.match(await page.locator('[data-testid="public-title"]').textContent(), /digit/i);
+	assert.equal(await page.locator('[data-testid="login-page"]').count(), 0, 'no login page');
+	await page.setInputFiles('[data-testid="arg-image"]', path.join(tmp, 'digit.png'));
+	await page.click('[data-testid="try-submit"]');
+	const json = page.locator('[data-testid="predict-json"]');
+	await json.waitFor({ timeout: MODEL_MS });
+	assert.equal(JSON.parse(await json.textContent()).predictions.label, label);
+	// A model that is not public: no form, a way to log in.
+	await page.goto('/#/try/deepaas-style');
+	await page.locator('.empty', { hasText: 'no public model' }).waitFor();
+	assert.equal(await page.locator('[data-testid="try-form"]').count(), 0);
+	await context.close();
+	const back = await apiAs(admin, 'PATCH', '/models/digits', { public: false });
+	await back.body?.cancel();
+});
+
 test('an admin turns predict off: the badge, and Try it answers 402', { timeout: 60000 }, async () => {
 	const { context, page } = await loggedIn('admin', ADMIN_PASSWORD);
 	await page.goto('/#/models/digits');

@@ -18,7 +18,7 @@ import { JobsPage } from './pages/jobs.jsx';
 import { ClusterPage } from './pages/cluster.jsx';
 import { SessionsPage } from './pages/sessions.jsx';
 import { CalendarPage } from './pages/calendar.jsx';
-import { ModelsPage } from './pages/models.jsx';
+import { ModelsPage, PublicTryPage } from './pages/models.jsx';
 
 const PAGES = [
 	{ path: '/', page: HomePage },
@@ -39,6 +39,17 @@ const PAGES = [
 	// #/models/NAME, #/models/NAME/try, #/models/NAME/train?t=UUID.
 	{ path: '/models', page: ModelsPage, prefix: true },
 ];
+
+// #/try/NAME: the model name, when the route is a public Try it page.
+function publicRoute(route) {
+	const hit = /^\/try\/([^/?]+)$/.exec(routePath(route));
+	if (!hit) return null;
+	try {
+		return decodeURIComponent(hit[1]);
+	} catch {
+		return hit[1];
+	}
+}
 
 export function App() {
 	const route = useRoute();
@@ -69,7 +80,7 @@ export function App() {
 
 	// Keep the hash in step with the session.
 	useEffect(() => {
-		if (me === null && route !== '/login') {
+		if (me === null && route !== '/login' && !publicRoute(route)) {
 			next.current = route;
 			routeGo('/login', { replace: true });
 		} else if (me && route === '/login') {
@@ -120,6 +131,9 @@ export function App() {
 			</div>
 		);
 	}
+	// A public model's Try it page (#/try/NAME) needs no session.
+	const tryName = publicRoute(route);
+	if (tryName) return <PublicTryPage name={tryName} me={me} />;
 	if (me === null) return <LoginPage notice={notice} onLogin={onLogin} />;
 
 	// A query (#/calendar?r=12) is the page's business, not the match's.

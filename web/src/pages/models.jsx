@@ -438,6 +438,11 @@ function About({ m, me, onChange }) {
 				<section class="card" aria-label="Description">
 					{m.description ? <Markdown src={m.description} /> : <p class="muted">{m.summary || 'No description.'}</p>}
 				</section>
+				{m.public && (
+					<p class="hint" data-testid="public-link">
+						Public: anyone may try it without an account at <a href={'#/try/' + enc(m.name)}>{window.location.origin + '/#/try/' + enc(m.name)}</a>.
+					</p>
+				)}
 				<Endpoints m={m} />
 			</div>
 			<div class="model-about-side">
@@ -1105,4 +1110,82 @@ export function ModelsPage({ route, me }) {
 		return <ModelPage key={name} name={name} tab={hit[2] || ''} me={me} route={route} />;
 	}
 	return <Catalog me={me} route={route} />;
+}
+
+// ---- a public model's Try it page, without a session (#/try/NAME) -------------------
+
+// What the page needs of a model, from what DEEPaaS serves anonymously
+// for a public model: its metadata (GET /v2/models/NAME/) and its predict
+// parameters and response types (GET /swagger.json).
+async function publicModel(name) {
+	const meta = await v2Json('GET', `/v2/models/${enc(name)}/`);
+	const spec = await v2Json('GET', '/swagger.json');
+	const op = ((spec.paths || {})[`/v2/models/${name}/predict/`] || {}).post;
+	return {
+		name,
+		title: meta.name || name,
+		summary: meta.summary || '',
+		description: meta.description || '',
+		version: meta.version || '',
+		predict_args: op ? (op.parameters || []).filter((p) => p.in !== 'path') : [],
+		accept: op ? op.produces || [] : [],
+		has_predict: !!op,
+		predict_enabled: true,
+	};
+}
+
+export function PublicTryPage({ name, me }) {
+	const [m, setM] = useState(null);
+	const [error, setError] = useState(null);
+	useEffect(() => {
+		let live = true;
+		publicModel(name)
+			.then((x) => live && setM(x))
+			.catch((e) => live && setError(e));
+		return () => {
+			live = false;
+		};
+	}, [name]);
+	let body;
+	if (error)
+		body =
+			error.status === 401 || error.status === 404 ? (
+				<Empty>
+					There is no public model named <span class="mono">{name}</span> here. <a href="#/login">Log in</a> to see the models you may use.
+				</Empty>
+			) : (
+				<ErrorBanner error={error} />
+			);
+	else if (!m) body = <Loading />;
+	else
+		body = (
+			<>
+				<header class="public-try-head">
+					<h1 data-testid="public-title">{m.title}</h1>
+					{m.version && <span class="muted small">version {m.version}</span>}
+					{m.summary && <p>{m.summary}</p>}
+				</header>
+				{m.description && (
+					<details class="card">
+						<summary>About this model</summary>
+						<Markdown src={m.description} />
+					</details>
+				)}
+				<TryIt m={m} />
+			</>
+		);
+	return (
+		<main class="public-try" data-testid="public-try">
+			<p class="small muted">
+				{me ? (
+					<a href={'#/models/' + enc(name)}>This model in kaon</a>
+				) : (
+					<>
+						Anyone may try this model. <a href="#/login">Log in</a> for the catalog, training and your own work.
+					</>
+				)}
+			</p>
+			{body}
+		</main>
+	);
 }
