@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "api/deepaas.h"
+#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "store/models.h"
 
@@ -214,43 +215,22 @@ json_t *deepaas_swagger_doc(const struct store_model *ms, size_t n, const char *
 
 /* ---- the /api page ------------------------------------------------------ */
 
-struct deepaas_buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void deepaas_put(struct deepaas_buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void deepaas_puts(struct deepaas_buf *b, const char *s)
-{
-	deepaas_put(b, s, strlen(s));
-}
-
-static void deepaas_esc(struct deepaas_buf *b, const char *s)
+static void deepaas_esc(struct strbuf *b, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '<': deepaas_puts(b, "&lt;"); break;
-		case '>': deepaas_puts(b, "&gt;"); break;
-		case '&': deepaas_puts(b, "&amp;"); break;
-		case '"': deepaas_puts(b, "&quot;"); break;
-		case '\'': deepaas_puts(b, "&#39;"); break;
-		default: deepaas_put(b, s, 1);
+		case '<': strbuf_adds(b, "&lt;"); break;
+		case '>': strbuf_adds(b, "&gt;"); break;
+		case '&': strbuf_adds(b, "&amp;"); break;
+		case '"': strbuf_adds(b, "&quot;"); break;
+		case '\'': strbuf_adds(b, "&#39;"); break;
+		default: strbuf_add(b, s, 1);
 		}
 	}
 }
 
 /* A JSON value as short text for the page ("" for NULL). */
-static void deepaas_esc_json(struct deepaas_buf *b, json_t *v)
+static void deepaas_esc_json(struct strbuf *b, json_t *v)
 {
 	if (!v)
 		return;
@@ -265,8 +245,8 @@ static void deepaas_esc_json(struct deepaas_buf *b, json_t *v)
 
 char *deepaas_api_html(json_t *swagger)
 {
-	struct deepaas_buf b = { 0 };
-	deepaas_puts(&b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	struct strbuf b = { 0 };
+	strbuf_adds(&b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 			 "<title>DEEPaaS API — kaon</title><style>"
 			 "body{font:15px/1.4 system-ui,sans-serif;max-width:70em;margin:2em auto;"
 			 "padding:0 1em}code,th,td{font-size:14px}table{border-collapse:collapse;"
@@ -275,7 +255,7 @@ char *deepaas_api_html(json_t *swagger)
 			 "section{margin:1.5em 0}</style></head><body>\n<h1>");
 	json_t *info = json_object_get(swagger, "info");
 	deepaas_esc(&b, json_string_value(json_object_get(info, "title")));
-	deepaas_puts(&b, "</h1>\n<p>Swagger 2.0 document: <a href=\"/swagger.json\">/swagger.json</a>. "
+	strbuf_adds(&b, "</h1>\n<p>Swagger 2.0 document: <a href=\"/swagger.json\">/swagger.json</a>. "
 			 "Calls need a kaon API token (<code>Authorization: Bearer …</code>) "
 			 "unless a model allows anonymous predictions.</p>\n");
 	const char *path;
@@ -286,29 +266,29 @@ char *deepaas_api_html(json_t *swagger)
 		json_t *op;
 		json_object_foreach(item, method, op)
 		{
-			deepaas_puts(&b, "<section><h2><span class=\"m\">");
+			strbuf_adds(&b, "<section><h2><span class=\"m\">");
 			deepaas_esc(&b, method);
-			deepaas_puts(&b, "</span> <code>");
+			strbuf_adds(&b, "</span> <code>");
 			deepaas_esc(&b, path);
-			deepaas_puts(&b, "</code></h2><p>");
+			strbuf_adds(&b, "</code></h2><p>");
 			deepaas_esc(&b, json_string_value(json_object_get(op, "summary")));
-			deepaas_puts(&b, "</p>\n");
+			strbuf_adds(&b, "</p>\n");
 			json_t *produces = json_object_get(op, "produces");
 			if (json_array_size(produces)) {
-				deepaas_puts(&b, "<p>Response types: ");
+				strbuf_adds(&b, "<p>Response types: ");
 				size_t i;
 				json_t *v;
 				json_array_foreach(produces, i, v)
 				{
-					deepaas_puts(&b, i ? ", <code>" : "<code>");
+					strbuf_adds(&b, i ? ", <code>" : "<code>");
 					deepaas_esc(&b, json_string_value(v));
-					deepaas_puts(&b, "</code>");
+					strbuf_adds(&b, "</code>");
 				}
-				deepaas_puts(&b, "</p>\n");
+				strbuf_adds(&b, "</p>\n");
 			}
 			json_t *params = json_object_get(op, "parameters");
 			if (json_array_size(params)) {
-				deepaas_puts(&b, "<table><tr><th>Name</th><th>In</th><th>Type</th>"
+				strbuf_adds(&b, "<table><tr><th>Name</th><th>In</th><th>Type</th>"
 						 "<th>Required</th><th>Default</th><th>Choices</th>"
 						 "<th>Description</th></tr>\n");
 				size_t i;
@@ -316,28 +296,28 @@ char *deepaas_api_html(json_t *swagger)
 				json_array_foreach(params, i, p)
 				{
 					static const char *const cols[] = { "name", "in", "type" };
-					deepaas_puts(&b, "<tr>");
+					strbuf_adds(&b, "<tr>");
 					for (size_t c = 0; c < 3; c++) {
-						deepaas_puts(&b, "<td>");
+						strbuf_adds(&b, "<td>");
 						deepaas_esc_json(&b, json_object_get(p, cols[c]));
-						deepaas_puts(&b, "</td>");
+						strbuf_adds(&b, "</td>");
 					}
-					deepaas_puts(&b, json_is_true(json_object_get(p, "required"))
+					strbuf_adds(&b, json_is_true(json_object_get(p, "required"))
 								 ? "<td>yes</td><td>"
 								 : "<td>no</td><td>");
 					deepaas_esc_json(&b, json_object_get(p, "default"));
-					deepaas_puts(&b, "</td><td>");
+					strbuf_adds(&b, "</td><td>");
 					deepaas_esc_json(&b, json_object_get(p, "enum"));
-					deepaas_puts(&b, "</td><td>");
+					strbuf_adds(&b, "</td><td>");
 					deepaas_esc_json(&b, json_object_get(p, "description"));
-					deepaas_puts(&b, "</td></tr>\n");
+					strbuf_adds(&b, "</td></tr>\n");
 				}
-				deepaas_puts(&b, "</table>\n");
+				strbuf_adds(&b, "</table>\n");
 			}
-			deepaas_puts(&b, "</section>\n");
+			strbuf_adds(&b, "</section>\n");
 		}
 	}
-	deepaas_puts(&b, "</body></html>\n");
+	strbuf_adds(&b, "</body></html>\n");
 	return b.s;
 }
 
@@ -594,25 +574,25 @@ static void deepaas_validate(json_t *p, json_t *v, json_t *msgs)
 						      (json_is_number(c) && json_is_number(v) &&
 						       json_number_value(c) == json_number_value(v));
 		if (!found) {
-			struct deepaas_buf b = { 0 };
-			deepaas_puts(&b, "Must be one of: ");
+			struct strbuf b = { 0 };
+			strbuf_adds(&b, "Must be one of: ");
 			json_array_foreach(en, i, c)
 			{
 				if (i)
-					deepaas_puts(&b, ", ");
+					strbuf_adds(&b, ", ");
 				if (json_is_string(c)) {
-					deepaas_puts(&b, json_string_value(c));
+					strbuf_adds(&b, json_string_value(c));
 				} else if (json_is_number(c)) {
 					char *t = deepaas_num_text(c);
-					deepaas_puts(&b, t);
+					strbuf_adds(&b, t);
 					free(t);
 				} else {
 					char *t = json_dumps(c, JSON_ENCODE_ANY | JSON_COMPACT);
-					deepaas_puts(&b, t);
+					strbuf_adds(&b, t);
 					free(t);
 				}
 			}
-			deepaas_puts(&b, ".");
+			strbuf_adds(&b, ".");
 			json_array_append_new(msgs, json_string(b.s));
 			free(b.s);
 		}

@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "lib/log.h"
+#include "lib/strbuf.h"
 #include "lib/xalloc.h"
 #include "server/jobenv.h"
 #include "store/db.h"
@@ -126,38 +127,22 @@ const struct store_profile *profiles_builtin(size_t *n)
 
 /* ---- placeholders ---------------------------------------------------------- */
 
-struct profiles_buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void profiles_buf_add(struct profiles_buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
 /* Walk tmpl: collect the placeholders it uses into *uses and, when v is
  * given, write the expansion to *out. 0, or -1 with *why. */
 static int profiles_walk(const char *tmpl, unsigned *uses, const struct profiles_values *v,
 			 char **out, char **why)
 {
-	struct profiles_buf b = { 0 };
+	struct strbuf b = { 0 };
 	char port[16];
-	profiles_buf_add(&b, "", 0);
+	strbuf_add(&b, "", 0);
 	for (const char *p = tmpl; *p;) {
 		size_t plain = strcspn(p, "{}");
-		profiles_buf_add(&b, p, plain);
+		strbuf_add(&b, p, plain);
 		p += plain;
 		if (!*p)
 			break;
 		if (p[0] == p[1]) { /* {{ or }} */
-			profiles_buf_add(&b, p, 1);
+			strbuf_add(&b, p, 1);
 			p += 2;
 			continue;
 		}
@@ -201,7 +186,7 @@ static int profiles_walk(const char *tmpl, unsigned *uses, const struct profiles
 				free(b.s);
 				return -1;
 			}
-			profiles_buf_add(&b, val, strlen(val));
+			strbuf_add(&b, val, strlen(val));
 		}
 		p = end + 1;
 	}
