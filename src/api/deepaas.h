@@ -48,12 +48,13 @@ void deepaas_predict(struct http_req *req, struct http_resp *resp);
 void deepaas_trainings(struct http_req *req, struct http_resp *resp);
 void deepaas_training(struct http_req *req, struct http_resp *resp);
 
-/* A training's record as GET .../train/UUID shows it (deepaas_train.c),
- * for kaon's own API (api/models.c: the trainings of a model with their
- * job ids, which the web page follows). */
-struct store;
-struct store_training;
-json_t *deepaas_training_json(struct store *st, const struct store_training *t);
+/* The trainings of a model the caller may see (their own; an admin's,
+ * everyone's), oldest first, as GET .../train/ lists them
+ * (deepaas_train.c); with_job adds what kaon's own API shows besides
+ * (api/models.c: job_id, user, version, for the web page's live log).
+ * The array, or NULL after answering an error. */
+json_t *deepaas_trainings_json(struct http_req *req, struct http_resp *resp, const char *model,
+			       bool with_job);
 
 /* ---- shared by the handlers (deepaas.c) ---- */
 enum deepaas_need {

@@ -215,9 +215,31 @@ static json_t *deepaas_record(struct store *st, const struct store_training *t, 
 	return r;
 }
 
-json_t *deepaas_training_json(struct store *st, const struct store_training *t)
+json_t *deepaas_trainings_json(struct http_req *req, struct http_resp *resp, const char *model,
+			       bool with_job)
 {
-	return deepaas_record(st, t, false);
+	struct store_training *ts = NULL;
+	size_t n = 0;
+	int rc = store_trainings_list(req->store, model, req->who.admin ? -1 : req->who.user_id,
+				      &ts, &n);
+	if (rc < 0) {
+		http_resp_errno(resp, rc, "trainings of '%s'", model);
+		return NULL;
+	}
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *r = deepaas_record(req->store, &ts[i], false);
+		if (with_job) {
+			json_object_set_new(r, "job_id", json_integer(ts[i].job_id));
+			json_object_set_new(r, "user",
+					    json_string(ts[i].username ? ts[i].username : ""));
+			json_object_set_new(r, "version",
+					    json_string(ts[i].version ? ts[i].version : ""));
+		}
+		json_array_append_new(list, r);
+	}
+	store_trainings_free(ts, n);
+	return list;
 }
 
 /* ---- POST .../train/ ------------------------------------------------------- */
@@ -403,19 +425,9 @@ void deepaas_trainings(struct http_req *req, struct http_resp *resp)
 		store_model_clear(&m);
 		return;
 	}
-	struct store_training *ts = NULL;
-	size_t n = 0;
-	int rc = store_trainings_list(req->store, m.name, req->who.admin ? -1 : req->who.user_id,
-				      &ts, &n);
-	if (rc < 0) {
-		http_resp_errno(resp, rc, "trainings of '%s'", m.name);
-	} else {
-		json_t *list = json_array();
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(list, deepaas_record(req->store, &ts[i], false));
+	json_t *list = deepaas_trainings_json(req, resp, m.name, false);
+	if (list)
 		http_resp_json(resp, 200, list);
-	}
-	store_trainings_free(ts, n);
 	store_model_clear(&m);
 }
 

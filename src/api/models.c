@@ -327,24 +327,8 @@ void api_models_trainings(struct http_req *req, struct http_resp *resp)
 	struct store_model m = { 0 };
 	if (api_models_load(req, resp, &m) < 0)
 		return;
-	struct store_training *ts = NULL;
-	size_t n = 0;
-	int rc = store_trainings_list(req->store, m.name, req->who.admin ? -1 : req->who.user_id,
-				      &ts, &n);
-	if (rc < 0) {
-		http_resp_errno(resp, rc, "trainings of '%s'", m.name);
-		store_model_clear(&m);
-		return;
-	}
-	json_t *arr = json_array();
-	for (size_t i = 0; i < n; i++) {
-		json_t *r = deepaas_training_json(req->store, &ts[i]);
-		json_object_set_new(r, "job_id", json_integer(ts[i].job_id));
-		json_object_set_new(r, "user", json_string(ts[i].username ? ts[i].username : ""));
-		json_object_set_new(r, "version", json_string(ts[i].version ? ts[i].version : ""));
-		json_array_append_new(arr, r);
-	}
-	store_trainings_free(ts, n);
+	json_t *arr = deepaas_trainings_json(req, resp, m.name, true);
+	if (arr)
+		http_resp_json(resp, 200, json_pack("{s:o}", "trainings", arr));
 	store_model_clear(&m);
-	http_resp_json(resp, 200, json_pack("{s:o}", "trainings", arr));
 }
