@@ -61,6 +61,28 @@ static void models_table(const json_t *models)
 	output_table_print(t, stdout);
 }
 
+/* Call the API and show its answer: --json as it came, else print(ans).
+ * body is the caller's. The exit status. */
+static int models_call(const char *method, const char *path, json_t *body, bool as_json,
+		       void (*print)(const json_t *ans))
+{
+	json_t *ans = NULL;
+	char *cause = NULL;
+	if (client_call_once(method, path, body, &ans, &cause) < 0)
+		return output_fail_cause(cause);
+	if (as_json)
+		output_json(ans);
+	else
+		print(ans);
+	json_decref(ans);
+	return 0;
+}
+
+static void models_list_print(const json_t *ans)
+{
+	models_table(json_object_get(ans, "models"));
+}
+
 static int models_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -92,18 +114,9 @@ static int models_list(int argc, char **argv)
 		path[strlen(path) - strlen("&keyword=")] = '\0';
 	free(q);
 	free(k);
-	json_t *ans = NULL;
-	char *cause = NULL;
-	int rc = client_call_once("GET", path, NULL, &ans, &cause);
+	int rc = models_call("GET", path, NULL, as_json, models_list_print);
 	free(path);
-	if (rc < 0)
-		return output_fail_cause(cause);
-	if (as_json)
-		output_json(ans);
-	else
-		models_table(json_object_get(ans, "models"));
-	json_decref(ans);
-	return 0;
+	return rc;
 }
 
 static void models_print(const json_t *m)
@@ -149,18 +162,15 @@ static int models_show(int argc, char **argv)
 	char *name = client_escape(argv[optind]);
 	char *path = xasprintf("/api/v1/models/%s", name);
 	free(name);
-	json_t *ans = NULL;
-	char *cause = NULL;
-	rc = client_call_once("GET", path, NULL, &ans, &cause);
+	rc = models_call("GET", path, NULL, as_json, models_print);
 	free(path);
-	if (rc < 0)
-		return output_fail_cause(cause);
-	if (as_json)
-		output_json(ans);
-	else
-		models_print(ans);
-	json_decref(ans);
-	return 0;
+	return rc;
+}
+
+static void models_added_print(const json_t *ans)
+{
+	printf("Registered model %s version %s (%s).\n", output_str(ans, "name"),
+	       output_str(ans, "version"), output_str(ans, "deepaas"));
 }
 
 static int models_add(int argc, char **argv)
@@ -218,19 +228,9 @@ static int models_add(int argc, char **argv)
 	}
 	if (owner)
 		json_object_set_new(body, "owner", json_string(owner));
-	json_t *ans = NULL;
-	char *cause = NULL;
-	int rc = client_call_once("POST", "/api/v1/models", body, &ans, &cause);
+	int rc = models_call("POST", "/api/v1/models", body, as_json, models_added_print);
 	json_decref(body);
-	if (rc < 0)
-		return output_fail_cause(cause);
-	if (as_json)
-		output_json(ans);
-	else
-		printf("Registered model %s version %s (%s).\n", output_str(ans, "name"),
-		       output_str(ans, "version"), output_str(ans, "deepaas"));
-	json_decref(ans);
-	return 0;
+	return rc;
 }
 
 /* yes/no, on/off, true/false. */
@@ -280,19 +280,10 @@ static int models_set(int argc, char **argv)
 	char *name = client_escape(argv[optind]);
 	char *path = xasprintf("/api/v1/models/%s", name);
 	free(name);
-	json_t *ans = NULL;
-	char *cause = NULL;
-	int rc = client_call_once("PATCH", path, body, &ans, &cause);
+	int rc = models_call("PATCH", path, body, as_json, models_print);
 	free(path);
 	json_decref(body);
-	if (rc < 0)
-		return output_fail_cause(cause);
-	if (as_json)
-		output_json(ans);
-	else
-		models_print(ans);
-	json_decref(ans);
-	return 0;
+	return rc;
 }
 
 static int models_remove(int argc, char **argv)
